@@ -91,6 +91,7 @@ static void test_npy(const char *dir)
 
 	m2w_diag_init(&d, "t.npy");
 	snprintf(path, sizeof path, "%s/t.npy", dir);
+	unlink(path);
 	CHECK(m2w_npy_write(path, M2W_DT_F32, shape, 2, data, &changed, &d) == 0 && changed);
 	CHECK(m2w_file_map(&f, path, &d) == 0);
 	CHECK(f.size % 64 == 0 + 24); /* 64-byte header + 24 data bytes */
