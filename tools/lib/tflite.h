@@ -138,7 +138,6 @@ struct m2w_tflite {
 	uint32_t nmetadata;
 	struct m2w_tfl_signature *signatures;
 	uint32_t nsignatures;
-	uint64_t fb_end; /* end of the flatbuffer proper: external buffers start at or after it */
 };
 
 /* Parses p[0..n) (base: its offset in the file, for messages). */

@@ -1,0 +1,64 @@
+#!/bin/sh
+# bootstrap.sh — set up a fresh Debian 12 machine for m2w and run a job.
+#
+#   tools/bootstrap.sh        install what is missing, build the tools and
+#                             run the main job on the vendored default model
+#   tools/bootstrap.sh test   install what is missing, build, run every test
+#
+# Installs Debian packages with apt (via sudo when not root) only when
+# missing, and the test runtimes in tests/node with npm from the lockfile.
+# BUILD_DIR (default: build) chooses the Meson build folder.
+set -eu
+cd "$(dirname "$0")/.."
+job=${1:-run}
+build=${BUILD_DIR:-build}
+
+case $job in
+run | test) ;;
+*)
+	echo "usage: tools/bootstrap.sh [run|test]" >&2
+	exit 2
+	;;
+esac
+
+sudo=
+[ "$(id -u)" = 0 ] || sudo=sudo
+
+# Debian packages: the build (meson, cJSON, xxHash, zlib), the tests' ground
+# truth (python3-onnx, libonnx-testdata, numpy), the browser for WebGPU,
+# Node for the reference runtimes, clang for the libFuzzer targets.
+pkgs="build-essential meson ninja-build pkg-config libcjson-dev libxxhash-dev zlib1g-dev"
+[ "$job" = test ] && pkgs="$pkgs git python3 python3-numpy python3-onnx libonnx-testdata \
+	chromium clang libclang-rt-14-dev nodejs npm"
+missing=
+for p in $pkgs; do
+	case $p in
+	nodejs | npm) command -v "${p%js}" >/dev/null 2>&1 && continue ;;
+	esac
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
+		missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+	echo "bootstrap: installing:$missing"
+	$sudo apt-get update -q
+	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends $missing
+fi
+
+if [ "$job" = test ] && { [ ! -f tests/node/node_modules/.package-lock.json ] ||
+	[ tests/node/package-lock.json -nt tests/node/node_modules/.package-lock.json ]; }; then
+	# onnxruntime-node's postinstall would download; its Linux library ships
+	# inside the package, so skip that step.
+	(cd tests/node && ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund --loglevel=error)
+fi
+
+[ -f "$build/build.ninja" ] || meson setup "$build" >/dev/null
+meson compile -C "$build"
+
+if [ "$job" = run ]; then
+	model=subprojects/face-detection/face_detection_short_range.tflite
+	"$build/tools/m2w-inspect" "$model"
+	"$build/tools/m2w-inspect" --markdown "$build/ARCHITECTURE.md" "$model"
+	echo "bootstrap: wrote $build/ARCHITECTURE.md"
+else
+	meson test -C "$build" --print-errorlogs --num-processes 2
+fi
