@@ -47,6 +47,9 @@ def fail(msg):
 
 
 # ---- 1. hand-made fixtures ----
+fixdir = tempfile.mkdtemp(prefix='m2w-fixtures-')
+subprocess.run([sys.executable, os.path.join(here, 'gen_fixtures.py'), fixdir], check=True,
+               stdout=subprocess.DEVNULL)
 expect = os.path.join(here, 'expect.tsv')
 nfix = 0
 for line in open(expect):
@@ -54,7 +57,7 @@ for line in open(expect):
     if not line or line.startswith('#'):
         continue
     name, off, phrase = line.split('\t')[:3]
-    path = os.path.join(here, 'fixtures', name)
+    path = os.path.join(fixdir, name)
     rc, err = run(path)
     nfix += 1
     m = MSG.search(err or '')
@@ -75,6 +78,7 @@ seeds = []
 quick = '--quick' in args
 if '--sweep' in args:
     seeds = [a for a in args[args.index('--sweep') + 1:] if not a.startswith('--')]
+    seeds.append(os.path.join(fixdir, 'ok-two-members.task'))  # made by gen_fixtures.py
 rng = random.Random(20261124)
 tmpdir = tempfile.mkdtemp(prefix='m2w-mustfail-')
 for seed in seeds:
