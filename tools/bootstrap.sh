@@ -60,5 +60,7 @@ if [ "$job" = run ]; then
 	"$build/tools/m2w-inspect" --markdown "$build/ARCHITECTURE.md" "$model"
 	echo "bootstrap: wrote $build/ARCHITECTURE.md"
 else
+	# pinned, hash-checked test models (cached in the build folder)
+	tests/fetch.sh "$build/cache" openwakeword llama.cpp
 	meson test -C "$build" --print-errorlogs --num-processes 2
 fi
