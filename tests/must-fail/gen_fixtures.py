@@ -124,4 +124,5 @@ w('tflite-vtable-outside.tflite', bytes(t))
 
 # ---------------- npy ----------------
 w('npy-fortran.npy', b"\x93NUMPY\x01\x00\x36\x00{'descr': '<f4', 'fortran_order': True, 'shape': (1,), }   \n" + b'\0' * 4)
+w('not-a-model.bin', b'hello, this is not a model file\n')
 print('fixtures written to', out)
