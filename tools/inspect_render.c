@@ -388,9 +388,13 @@ static void markdown_tied(struct sb *b, const cJSON *j)
 			found++;
 		}
 	}
+	/* format-level facts about tying (GGUF without output.weight ...) */
 	cJSON_ArrayForEach(t, notes) {
-		sb_printf(b, "- %s\n", cJSON_GetStringValue(t));
-		found++;
+		const char *s = cJSON_GetStringValue(t);
+		if (s && (strstr(s, "tied") || strstr(s, "Tied"))) {
+			sb_printf(b, "- %s\n", s);
+			found++;
+		}
 	}
 	if (!found)
 		sb_printf(b, "None found (no two tensors of 64 bytes or more with identical bytes).\n");
@@ -509,6 +513,13 @@ char *inspect_markdown(const cJSON *j, const char *model)
 		sb_printf(&b, "- chat template: %s\n\n",
 			cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(tok, "chat_template")) ? "present"
 											    : "absent");
+	}
+
+	const cJSON *notes = cJSON_GetObjectItemCaseSensitive(j, "_notes");
+	if (cJSON_GetArraySize(notes)) {
+		sb_printf(&b, "## Notes\n\n");
+		cJSON_ArrayForEach(o, notes) sb_printf(&b, "- %s\n", cJSON_GetStringValue(o));
+		sb_printf(&b, "\n");
 	}
 
 	markdown_flow(&b, cJSON_GetObjectItemCaseSensitive(j, "_nodes"));

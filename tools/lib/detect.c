@@ -62,16 +62,19 @@ static enum m2w_format detect_protobuf(const uint8_t *p, size_t n)
 			goto bad;
 		}
 		uint64_t field = tag >> 3;
-		if ((field == 7 || field == 8) && (tag & 7) == 2)
-			model = true;
-		if ((field == 2 && (tag & 7) == 0) || (field == 9 && (tag & 7) == 2))
+		/* TensorProto has data_type (2, varint) and fields 9-13, which
+		 * ModelProto lacks; its name (8) and packed int64_data (7) look
+		 * like a model's opset_import and graph */
+		if ((field == 2 && (tag & 7) == 0) || (field >= 9 && field <= 13))
 			tensor = true;
+		else if ((field == 7 || field == 8) && (tag & 7) == 2)
+			model = true;
 		fields++;
 	}
-	if (model)
-		return M2W_FMT_ONNX;
 	if (tensor)
 		return M2W_FMT_TENSORPB;
+	if (model)
+		return M2W_FMT_ONNX;
 	goto bad;
 bad:
 	/* a damaged model (ir_version first, as every writer emits it) still
