@@ -41,17 +41,8 @@ for what in "$@"; do
 		fi
 		;;
 	llama.cpp)
-		if [ ! -f "$cache/llama.cpp/.done" ]; then
-			pack node-llama-cpp@3.22.1 node-llama-cpp-3.22.1.tgz \
-				a0d9dd80eacd2ab1cfe71aee57ac8a806487fd70b3d2a38fbec637752d9e5c5f
-			rm -rf "$cache/llama.cpp" "$cache/bundle"
-			mkdir -p "$cache/bundle"
-			tar -xzf "$cache/node-llama-cpp-3.22.1.tgz" -C "$cache/bundle" \
-				package/llama/gitRelease.bundle
-			git -c advice.detachedHead=false clone -q "$cache/bundle/package/llama/gitRelease.bundle" "$cache/llama.cpp"
-			rm -rf "$cache/bundle"
-			touch "$cache/llama.cpp/.done"
-		fi
+		# pinned by the tarball's sha256 and the bundle's commit
+		M2W_CACHE=$cache sh "$(dirname "$0")/conformance/gguf/fetch.sh"
 		;;
 	*)
 		echo "fetch.sh: unknown item $what" >&2
