@@ -61,7 +61,7 @@ if [ "$job" = run ]; then
 	echo "bootstrap: wrote $build/ARCHITECTURE.md"
 else
 	# pinned, hash-checked test models (cached in the build folder)
-	tests/fetch.sh "$build/cache" openwakeword llama.cpp
+	tests/fetch.sh "$build/cache" openwakeword mediapipe-face llama.cpp
 	# optional: without it the f16 shader test is skipped and says why
 	tests/fetch.sh "$build/cache" f16 || echo "bootstrap: f16 runtime not fetched; f16 shader tests will be skipped"
 	meson test -C "$build" --print-errorlogs --num-processes 2

@@ -22,11 +22,16 @@ runs = 0
 MSG = re.compile(r'^m2w-inspect: (?P<file>.+?):0x(?P<off>[0-9a-f]+): error: (?P<what>.+)$', re.M)
 
 
+SANITIZED = 'ASAN_OPTIONS' in os.environ
+
+
 def limit_memory():
-    # 2 GiB of address space beyond what mapping the input needs: a parser
-    # that trusts a count and allocates for it fails here instead of
-    # swapping the machine.
-    resource.setrlimit(resource.RLIMIT_AS, (4 << 30, 4 << 30))
+    # 4 GiB of address space: a parser that trusts a count and allocates for
+    # it fails here instead of swapping the machine.  (Under ASan, whose
+    # shadow memory needs terabytes of address space, ASan's own allocator
+    # limits catch such an allocation instead.)
+    if not SANITIZED:
+        resource.setrlimit(resource.RLIMIT_AS, (4 << 30, 4 << 30))
 
 
 def run(path, extra=()):

@@ -16,12 +16,17 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	m2w_diag_init(&d, argv[1]);
-	if (m2w_file_map(&f, argv[1], &d) < 0 || m2w_npy_parse(f.data, f.size, &n, &d) < 0 ||
+	if (m2w_file_map(&f, argv[1], &d) < 0)
+		goto fail;
+	if (m2w_npy_parse(f.data, f.size, &n, &d) < 0 ||
 	    m2w_npy_write(argv[2], n.dtype, n.shape, n.ndim, n.data, NULL, &d) < 0) {
-		m2w_diag_format(&d, msg, sizeof msg);
-		fprintf(stderr, "npycopy: %s\n", msg);
-		return 1;
+		m2w_file_unmap(&f);
+		goto fail;
 	}
 	m2w_file_unmap(&f);
 	return 0;
+fail:
+	m2w_diag_format(&d, msg, sizeof msg);
+	fprintf(stderr, "npycopy: %s\n", msg);
+	return 1;
 }
