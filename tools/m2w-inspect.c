@@ -88,17 +88,11 @@ static int describe(enum m2w_format fmt, const struct m2w_file *f, const char *d
 	const struct m2w_describe_opts *o, cJSON **j, struct m2w_diag *d)
 {
 	switch (fmt) {
-#ifdef M2W_HAVE_ONNX
 	case M2W_FMT_ONNX: return m2w_describe_onnx(f->data, f->size, dir, o, j, d);
 	case M2W_FMT_TENSORPB: return m2w_describe_tensorpb(f->data, f->size, o, j, d);
-#endif
-#ifdef M2W_HAVE_GGUF
 	case M2W_FMT_GGUF: return m2w_describe_gguf(f->data, f->size, o, j, d);
-#endif
-#ifdef M2W_HAVE_TFLITE
 	case M2W_FMT_TFLITE: return m2w_describe_tflite(f->data, f->size, o, j, d);
 	case M2W_FMT_TASK: return m2w_describe_task(f->data, f->size, o, j, d);
-#endif
 	case M2W_FMT_NPY: return describe_npy(f->data, f->size, j, d);
 	case M2W_FMT_UNKNOWN:
 		return m2w_err(d, 0, "unknown model format (not ONNX, GGUF, TFLite, a .task zip "
@@ -113,12 +107,8 @@ static int expose(enum m2w_format fmt, const struct m2w_file *f, const char *out
 	struct m2w_diag *d)
 {
 	switch (fmt) {
-#ifdef M2W_HAVE_ONNX
 	case M2W_FMT_ONNX: return m2w_expose_onnx(f->data, f->size, out, d);
-#endif
-#ifdef M2W_HAVE_TFLITE
 	case M2W_FMT_TFLITE: return m2w_expose_tflite(f->data, f->size, out, d);
-#endif
 	default:
 		return m2w_err(d, M2W_NO_OFFSET,
 			"--expose-intermediates needs an ONNX or TFLite model, this is %s",
