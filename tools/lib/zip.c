@@ -107,7 +107,12 @@ static int check_local(const struct m2w_zip *z, struct m2w_zip_member *m, uint64
 {
 	uint64_t h = m->header_off;
 
-	if (h > cd_off || cd_off - h < LOCAL_SIZE || m2w_le32(z->p + h) != SIG_LOCAL)
+	/* an offset outside the archive is reported where it is stored */
+	if (h > cd_off || cd_off - h < LOCAL_SIZE)
+		return m2w_err(d, at(z, m->central_off + 42),
+			"member '%s': local header offset 0x%llx is not before the central directory (0x%llx)",
+			m->name, (unsigned long long)h, (unsigned long long)cd_off);
+	if (m2w_le32(z->p + h) != SIG_LOCAL)
 		return m2w_err(d, at(z, h), "member '%s': no local header here", m->name);
 	uint16_t nl = m2w_le16(z->p + h + 26), el = m2w_le16(z->p + h + 28);
 	if ((uint64_t)LOCAL_SIZE + nl + el > cd_off - h)
@@ -163,6 +168,7 @@ static int read_directory(struct m2w_zip *z, uint64_t cd_off, uint64_t cd_size, 
 		m->csize = m2w_le32(h + 20);
 		m->usize = m2w_le32(h + 24);
 		m->header_off = m2w_le32(h + 42);
+		m->central_off = pos;
 		m->is_dir = m->name[nl - 1] == '/';
 		if (zip64_extra(z, pos, h + CENTRAL_SIZE + nl, el, m, disk, d))
 			return -1;

@@ -47,6 +47,7 @@ struct m2w_zip_member {
 	uint32_t crc;
 	uint64_t csize, usize;
 	uint64_t header_off; /* local header */
+	uint64_t central_off; /* its central directory entry */
 	uint64_t data_off;   /* compressed bytes */
 	bool is_dir;         /* name ends in '/' */
 };
