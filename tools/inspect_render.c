@@ -441,6 +441,24 @@ static void markdown_quant(struct sb *b, const cJSON *j)
 	}
 	cJSON_ArrayForEach(o, by)
 		sb_printf(b, "- %.0f tensors: %s\n", o->valuedouble, o->string);
+	/* storage types of the weights: f16 storage feeding DEQUANTIZE nodes is
+	 * a common "quantization" of TFLite models */
+	cJSON *dt = cJSON_CreateObject();
+	cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(j, "tensors")) {
+		const char *name = str(t, "dtype");
+		cJSON *c = cJSON_GetObjectItemCaseSensitive(dt, *name ? name : "?");
+		if (c)
+			cJSON_SetNumberValue(c, c->valuedouble + 1);
+		else
+			cJSON_AddNumberToObject(dt, *name ? name : "?", 1);
+	}
+	if (cJSON_GetArraySize(dt)) {
+		sb_printf(b, "- weight storage:");
+		cJSON_ArrayForEach(o, dt)
+			sb_printf(b, "%s %s×%.0f", o == dt->child ? "" : ",", o->string, o->valuedouble);
+		sb_printf(b, "\n");
+	}
+	cJSON_Delete(dt);
 	cJSON_ArrayForEach(o, cJSON_GetObjectItemCaseSensitive(j, "ops")) {
 		if (!is_quant_op(o->string))
 			continue;
@@ -450,7 +468,7 @@ static void markdown_quant(struct sb *b, const cJSON *j)
 	if (nops)
 		sb_printf(b, "\n");
 	if (!nq && !nops)
-		sb_printf(b, "None: every weight is stored as plain floats or integers.\n");
+		sb_printf(b, "- no quantized tensors and no quantization ops\n");
 	sb_printf(b, "\n");
 	cJSON_Delete(by);
 }
