@@ -6,7 +6,7 @@ output is deterministic, and -o / --markdown / --expose-intermediates
 leave an unchanged file untouched (same mtime) on a second run."""
 import os, subprocess, sys, tempfile
 
-inspect, model = sys.argv[1], sys.argv[2]
+inspect, model = os.path.abspath(sys.argv[1]), sys.argv[2]
 here = os.path.dirname(os.path.abspath(__file__))
 update = os.environ.get('M2W_UPDATE_GOLDEN') == '1'
 tmp = tempfile.mkdtemp(prefix='m2w-golden-')
