@@ -138,6 +138,22 @@ static void test_write_if_changed(const char *dir)
 	char tmp[4200];
 	snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
 	CHECK(access(tmp, F_OK) != 0);
+	/* a large output (direct writes past the buffer, streamed comparison) */
+	size_t big = 3u << 20;
+	char *blob = malloc(big);
+	CHECK(blob != NULL);
+	if (blob) {
+		for (size_t i = 0; i < big; i++)
+			blob[i] = (char)(i * 2654435761u >> 24);
+		CHECK(m2w_write_if_changed(path, blob, big, &changed, &d) == 0 && changed);
+		CHECK(m2w_write_if_changed(path, blob, big, &changed, &d) == 0 && !changed);
+		blob[big - 1] ^= 1;
+		CHECK(m2w_write_if_changed(path, blob, big, &changed, &d) == 0 && changed);
+		struct m2w_file f;
+		CHECK(m2w_file_map(&f, path, &d) == 0 && f.size == big && !memcmp(f.data, blob, big));
+		m2w_file_unmap(&f);
+		free(blob);
+	}
 	/* an unwritable destination is an error, not a crash */
 	CHECK(m2w_write_if_changed("/nonexistent-dir/x", "a", 1, NULL, &d) < 0);
 }

@@ -113,6 +113,21 @@ int m2w_out_write(struct m2w_out *o, const void *p, size_t n, struct m2w_diag *d
 		return -1;
 	XXH3_64bits_update(o->hash_state, p, n);
 	o->bytes += n;
+	if (o->buf_len == 0 && n >= OUT_BUF) {
+		/* large writes skip the copy into the buffer */
+		while (n) {
+			ssize_t w = write(o->fd, s, n);
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w <= 0) {
+				o->failed = true;
+				return m2w_err(d, M2W_NO_OFFSET, "write %s: %s", o->tmp, strerror(errno));
+			}
+			s += w;
+			n -= (size_t)w;
+		}
+		return 0;
+	}
 	while (n) {
 		size_t k = OUT_BUF - o->buf_len;
 		if (k > n)
@@ -151,16 +166,39 @@ int m2w_out_printf(struct m2w_out *o, struct m2w_diag *d, const char *fmt, ...)
 	return r;
 }
 
-/* True when PATH exists with exactly `bytes` bytes hashing to `h`. */
-static bool same_as_existing(const char *path, uint64_t bytes, uint64_t h)
+/* True when PATH exists with exactly `bytes` bytes hashing to `h`.  Read
+ * through a small buffer rather than mapped, so checking a multi-GB output
+ * costs no more memory than writing it. */
+static bool same_as_existing(const char *path, uint64_t bytes, uint64_t h, char *buf)
 {
-	struct m2w_file f;
-	bool same;
+	struct stat st;
+	XXH3_state_t *state;
+	bool same = false;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
-	if (m2w_file_map(&f, path, NULL) < 0)
+	if (fd < 0)
 		return false;
-	same = f.size == bytes && m2w_xxh3(f.data, f.size) == h;
-	m2w_file_unmap(&f);
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size != bytes ||
+	    !(state = XXH3_createState())) {
+		close(fd);
+		return false;
+	}
+	XXH3_64bits_reset(state);
+	for (uint64_t done = 0;;) {
+		ssize_t r = read(fd, buf, OUT_BUF);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			break;
+		if (r == 0) {
+			same = done == bytes && XXH3_64bits_digest(state) == h;
+			break;
+		}
+		XXH3_64bits_update(state, buf, (size_t)r);
+		done += (uint64_t)r;
+	}
+	XXH3_freeState(state);
+	close(fd);
 	return same;
 }
 
@@ -179,7 +217,7 @@ int m2w_out_commit(struct m2w_out *o, bool *changed, struct m2w_diag *d)
 	}
 	o->fd = -1;
 	uint64_t h = XXH3_64bits_digest(o->hash_state);
-	if (same_as_existing(o->path, o->bytes, h)) {
+	if (same_as_existing(o->path, o->bytes, h, o->buf)) {
 		unlink(o->tmp);
 		r = 0;
 		goto out;
