@@ -29,7 +29,7 @@ sudo=
 # Node for the reference runtimes, clang for the libFuzzer targets.
 pkgs="build-essential meson ninja-build pkg-config libcjson-dev libxxhash-dev zlib1g-dev"
 [ "$job" = test ] && pkgs="$pkgs git python3 python3-numpy python3-onnx libonnx-testdata \
-	chromium clang libclang-rt-14-dev nodejs npm"
+	chromium clang libclang-rt-14-dev cmake nodejs npm"
 missing=
 for p in $pkgs; do
 	case $p in
@@ -62,6 +62,11 @@ if [ "$job" = run ]; then
 else
 	# pinned, hash-checked test models (cached in the build folder)
 	tests/fetch.sh "$build/cache" openwakeword mediapipe-face llama.cpp
+	# llama-quantize (10-20 min on 2 cores) only when asked; without it the
+	# GGUF quantization tests of m2w-extract and m2w-pack skip and say why
+	if [ "${M2W_BUILD_QUANTIZE:-}" = 1 ]; then
+		M2W_CACHE="$build/cache" sh tests/extract/build_quantize.sh
+	fi
 	# optional: without it the f16 shader test is skipped and says why
 	tests/fetch.sh "$build/cache" f16 || echo "bootstrap: f16 runtime not fetched; f16 shader tests will be skipped"
 	meson test -C "$build" --print-errorlogs --num-processes 2

@@ -273,16 +273,17 @@ static int parse_quant(struct parser *ps, const struct m2w_fb_table *t, struct m
 	if (qp->details_type)
 		return 0; /* custom quantization: the affine fields are ignored by TFLite too */
 	if (qp->zero_point.n && qp->zero_point.n != qp->scale.n)
-		return m2w_err(ps->d, qp->zero_point.off - 4, "%u zero points for %u scales",
-			qp->zero_point.n, qp->scale.n);
+		return m2w_err(ps->d, qp->zero_point.off - 4, "tensor '%s': %u zero points for %u scales",
+			x->name, qp->zero_point.n, qp->scale.n);
 	if (qp->scale.n > 1) {
 		int32_t dim = qp->quantized_dimension;
 		if (dim < 0 || dim >= x->ndim)
 			return m2w_err(ps->d, m2w_fb_abs(&ps->fb, q.pos),
-				"quantized_dimension %d, tensor has %d dims", (int)dim, x->ndim);
+				"tensor '%s': quantized_dimension %d, tensor has %d dims", x->name, (int)dim,
+				x->ndim);
 		if ((uint32_t)x->shape[dim] != qp->scale.n)
-			return m2w_err(ps->d, qp->scale.off - 4, "%u scales for dim %d of size %d",
-				qp->scale.n, (int)dim, (int)x->shape[dim]);
+			return m2w_err(ps->d, qp->scale.off - 4, "tensor '%s': %u scales for dim %d of size %d",
+				x->name, qp->scale.n, (int)dim, (int)x->shape[dim]);
 	}
 	return 0;
 }

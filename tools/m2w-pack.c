@@ -1,0 +1,272 @@
+/* m2w-pack: a GGUF (or an m2w-extract weights.json) into GPU-ready,
+ * per-layer shards for HTTP Range loading, plus the tokenizer.
+ *
+ *   m2w-pack [OPTION]... MODEL.gguf|weights.json -o DIR
+ *   m2w-pack --unpack OUT.npy TENSOR DIR
+ *
+ * DIR gets shards.json, one shard file per layer ("layer.N.bin", tensors
+ * named blk.N.* or layers.N.*), "other.bin" for the rest, and for a GGUF
+ * with a vocabulary tokenizer.json (format in lib/tokenizer.h).  With
+ * --one-file the shards lie back to back in "model.bin" instead; each
+ * shard's byte range is then one Range request.
+ *
+ * Stored layouts (all little-endian; a shader binds the data as array<u32>):
+ *
+ *   q8_0  from ggml Q8_0 (34-byte blocks: f16 d, int8 q[32]).  Each block
+ *         of 32 weights becomes 9 u32 words (36 bytes):
+ *           word 0      d widened to f32 (exact), as its bits
+ *           word 1 + w  q[4w] | q[4w+1] << 8 | q[4w+2] << 16 | q[4w+3] << 24
+ *                       (w = 0..7; the int8 bytes in element order)
+ *         weight e = d * sign_extend(byte e % 4 of word 1 + e / 4).
+ *   q4_0  from ggml Q4_0 (18-byte blocks: f16 d, u8 qs[16]).  Each block
+ *         of 32 weights becomes 5 u32 words (20 bytes):
+ *           word 0      d widened to f32, as its bits
+ *           word 1 + w  qs[4w] | qs[4w+1] << 8 | qs[4w+2] << 16 | qs[4w+3] << 24
+ *                       (w = 0..3; ggml's nibble bytes unchanged)
+ *         weight e, e < 16:  nibble = word[1 + e/4] >> (8*(e%4))     & 15
+ *         weight e, e >= 16: nibble = word[1 + (e-16)/4] >> (8*(e%4) + 4) & 15
+ *         (so byte j holds weights j (low nibble) and j + 16 (high nibble),
+ *         exactly as in ggml); weight e = d * (nibble - 8).
+ *         A row of K weights (ggml's ne[0]) is K/32 consecutive blocks, rows
+ *         consecutive: block b of row r starts at word (r * K/32 + b) * 9
+ *         (q8_0) or * 5 (q4_0).  shaders/linear_q8.wgsl, linear_q4.wgsl and
+ *         embedding_lookup_q8.wgsl read exactly these layouts.
+ *   f32, f16  row-major elements.  --float keep (default) keeps f32 and f16
+ *         and widens bf16 and f64 to f32 (WGSL has neither); --float f32 or
+ *         f16 casts every float tensor (f16: round to nearest even, overflow
+ *         to inf counted and warned).
+ *   other ggml block types (q4_1 q5_0 q5_1 q2_k..q6_k) are dequantized to
+ *         f32 (f16 with --float f16) with ggml's own arithmetic, bit for bit
+ *         gguf-py's dequantize(); or, with --requant q8_0, quantized again
+ *         to Q8_0 with ggml's reference quantizer and stored as q8_0 above
+ *         ("requantized": true; lossy, about 8.5 bits a weight), so that a
+ *         llama-quantize Q4_0 model's Q6_K embedding stays quantized.  A
+ *         dequantized tensor of 64 MiB or more gets a warning.  Types with
+ *         no dequantizer (iq*, tq*, mxfp4 ...) are refused with the list of
+ *         supported ones.
+ *   integers (i8 ... i64, bool, u8 ...) are copied.
+ *   Q8_0 / Q4_0 stay quantized whatever --float says: embeddings included
+ *   (an f32 copy of a 262k-token embedding would cost 671 MB).
+ *
+ * Placement: each tensor starts at a multiple of 256 bytes from its shard's
+ * start (WebGPU's minStorageBufferOffsetAlignment); a tensor over
+ * --max-binding bytes (default 128 MiB, WebGPU's default
+ * maxStorageBufferBindingSize) is cut into chunks of whole rows, each
+ * starting 256-aligned and at most --max-binding bytes.  Padding is zeros;
+ * a shard's length is a multiple of 256, so binding a tensor's bytes
+ * rounded up to 4 never reads past its shard.  A tensor with the type,
+ * shape and bytes of an earlier one is stored once and listed as an alias;
+ * a GGUF without output.weight gets an alias output.weight ->
+ * token_embd.weight ("tied": true).
+ *
+ * shards.json:
+ *   { "format": "m2w-pack", "version": 1, "source", "source_format",
+ *     "alignment": 256, "max_binding", "float": "keep" | "f32" | "f16",
+ *     "requant": "none" | "q8_0",
+ *     "layouts": { "q8_0": {"block": 32, "words": 9, "doc"}, "q4_0": {...} },
+ *     "config": { "arch", "hidden_size", "layers", "heads", "kv_heads",
+ *                 "head_dim", "value_dim", "ffn_size", "context_length",
+ *                 "rope_base", "rope_dims", "norm_eps", "norm": "rms" |
+ *                 "layer", "vocab_size", "defaults": [names filled in with
+ *                 llama.cpp's defaults], "metadata": {every scalar
+ *                 "<arch>.*" key} },                        GGUF only
+ *     "tokenizer": "tokenizer.json",                        when written
+ *     "shards": [ {"name": "other" | "layer.N", "layer": N, "file",
+ *                  "offset", "bytes", "xxh3"} ],             file byte range
+ *     "tensors": [ {"name", "shard": index, "offset", "bytes", "shape",
+ *                   "dtype": q8_0 | q4_0 | f32 | f16 | <int>, "source_dtype",
+ *                   "requantized": true,              (--requant q8_0)
+ *                   "chunks": [{"offset", "bytes", "row", "rows"}],
+ *                   "f16_overflow"}
+ *                | {"name", "alias": "<stored tensor>", "tied"} ] }
+ *   Tensor and chunk offsets count from the shard's start (add the shard's
+ *   "offset" for the position in its file); "shape" is row-major (GGUF ne
+ *   reversed); "chunks" appears only for split tensors.
+ *
+ * Outputs are written atomically and only when their bytes change; the
+ * same input gives byte-identical outputs.  Shard files of an earlier run
+ * that this run does not write are left alone.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pack.h"
+
+static const char *prog = "m2w-pack";
+
+static void usage(FILE *fp)
+{
+	fprintf(fp,
+		"Usage: %s [OPTION]... MODEL.gguf|weights.json -o DIR\n"
+		"       %s --unpack OUT.npy TENSOR DIR\n"
+		"Pack a model's tensors into GPU-ready per-layer shards (Q8_0 and Q4_0 kept\n"
+		"quantized as u32 words, 256-byte aligned, split at --max-binding) and write\n"
+		"DIR/shards.json and, from GGUF metadata, DIR/tokenizer.json.\n"
+		"\n"
+		"  -o, --output DIR         the output directory (made with its parents)\n"
+		"      --float keep|f32|f16 float tensors: keep f32/f16 (bf16, f64 -> f32; the\n"
+		"                           default), or cast all to f32 or to f16\n"
+		"      --max-binding BYTES  split tensors larger than this (default 128M; k, M,\n"
+		"                           G suffixes are powers of 1024; at least 256)\n"
+		"      --one-file           all shards back to back in DIR/model.bin\n"
+		"      --requant none|q8_0  other ggml block types (q6_k, q4_k ...): dequantize\n"
+		"                           to floats (none, the default) or re-quantize to\n"
+		"                           packed Q8_0 (lossy, stays quantized on the GPU)\n"
+		"      --blob FILE          the blob of a weights.json (default: its .bin)\n"
+		"      --unpack OUT.npy TENSOR\n"
+		"                           read TENSOR back from the packed DIR as f32 (integer\n"
+		"                           tensors keep their dtype) into OUT.npy\n"
+		"      --depfile FILE       write a make-style depfile (target DIR/shards.json)\n"
+		"  -q, --quiet              no warnings\n"
+		"  -h, --help               show this help and exit\n"
+		"  -V, --version            show the version and exit\n"
+		"\n"
+		"Exit status: 0 success, 1 bad input or I/O error, 2 usage error.\n",
+		prog, prog);
+}
+
+static int fail(const struct m2w_diag *d)
+{
+	char buf[768];
+	m2w_diag_format(d, buf, sizeof buf);
+	fprintf(stderr, "%s: %s\n", prog, buf);
+	return 1;
+}
+
+static void warn(void *ctx, const char *msg)
+{
+	fprintf(stderr, "%s: %s: warning: %s\n", prog, (const char *)ctx, msg);
+}
+
+static bool parse_size(const char *s, uint64_t *v)
+{
+	char *end;
+	errno = 0;
+	unsigned long long n = strtoull(s, &end, 10);
+	unsigned shift = 0;
+
+	if (errno || end == s || *s == '-')
+		return false;
+	if (*end == 'k' || *end == 'K')
+		shift = 10, end++;
+	else if (*end == 'M')
+		shift = 20, end++;
+	else if (*end == 'G')
+		shift = 30, end++;
+	if (*end || n > (UINT64_MAX >> shift))
+		return false;
+	*v = (uint64_t)n << shift;
+	return true;
+}
+
+int main(int argc, char **argv)
+{
+	enum { OPT_FLOAT = 256, OPT_MAXB, OPT_ONE, OPT_BLOB, OPT_UNPACK, OPT_DEP, OPT_REQUANT };
+	static const struct option lopts[] = {
+		{"output", required_argument, NULL, 'o'},
+		{"float", required_argument, NULL, OPT_FLOAT},
+		{"max-binding", required_argument, NULL, OPT_MAXB},
+		{"one-file", no_argument, NULL, OPT_ONE},
+		{"requant", required_argument, NULL, OPT_REQUANT},
+		{"blob", required_argument, NULL, OPT_BLOB},
+		{"unpack", required_argument, NULL, OPT_UNPACK},
+		{"depfile", required_argument, NULL, OPT_DEP},
+		{"quiet", no_argument, NULL, 'q'},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
+		{NULL, 0, NULL, 0},
+	};
+	struct m2w_pack_opts o;
+	const char *out = NULL, *unpack = NULL, *depfile = NULL;
+	bool quiet = false;
+	int c;
+
+	m2w_pack_opts_init(&o);
+	while ((c = getopt_long(argc, argv, "o:qhV", lopts, NULL)) != -1) {
+		switch (c) {
+		case 'o': out = optarg; break;
+		case OPT_FLOAT:
+			if (!strcmp(optarg, "keep"))
+				o.fl = M2W_PACK_KEEP;
+			else if (!strcmp(optarg, "f32"))
+				o.fl = M2W_PACK_F32;
+			else if (!strcmp(optarg, "f16"))
+				o.fl = M2W_PACK_F16;
+			else {
+				fprintf(stderr, "%s: --float must be keep, f32 or f16, not '%s'\n", prog, optarg);
+				return 2;
+			}
+			break;
+		case OPT_MAXB:
+			if (!parse_size(optarg, &o.max_binding) || o.max_binding < M2W_PACK_ALIGN) {
+				fprintf(stderr, "%s: --max-binding needs a size of at least %u bytes, not '%s'\n",
+					prog, M2W_PACK_ALIGN, optarg);
+				return 2;
+			}
+			break;
+		case OPT_ONE: o.one_file = true; break;
+		case OPT_REQUANT:
+			if (strcmp(optarg, "none") && strcmp(optarg, "q8_0")) {
+				fprintf(stderr, "%s: --requant must be none or q8_0, not '%s'\n", prog, optarg);
+				return 2;
+			}
+			o.requant_q8_0 = !strcmp(optarg, "q8_0");
+			break;
+		case OPT_BLOB: o.blob = optarg; break;
+		case OPT_UNPACK: unpack = optarg; break;
+		case OPT_DEP: depfile = optarg; break;
+		case 'q': quiet = true; break;
+		case 'h': usage(stdout); return 0;
+		case 'V': printf("%s %s\n", prog, M2W_VERSION); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+
+	struct m2w_diag d;
+	if (unpack) {
+		if (argc - optind != 2 || out) {
+			fprintf(stderr, "%s: --unpack OUT.npy takes TENSOR and DIR, and no -o\n", prog);
+			return 2;
+		}
+		m2w_diag_init(&d, argv[optind + 1]);
+		return m2w_pack_unpack(argv[optind + 1], argv[optind], unpack, &d) < 0 ? fail(&d) : 0;
+	}
+	if (argc - optind != 1 || !out) {
+		usage(stderr);
+		return 2;
+	}
+	const char *input = argv[optind];
+	if (!quiet) {
+		o.warn = warn;
+		o.warn_ctx = (void *)input;
+	}
+	struct m2w_pack_result r;
+	m2w_diag_init(&d, input);
+	if (m2w_pack(input, out, &o, &r, &d) < 0) {
+		m2w_pack_result_free(&r);
+		return fail(&d);
+	}
+	if (depfile) {
+		size_t n = strlen(out) + 16;
+		char *target = malloc(n);
+		if (!target) {
+			m2w_pack_result_free(&r);
+			fprintf(stderr, "%s: out of memory\n", prog);
+			return 1;
+		}
+		snprintf(target, n, "%s/shards.json", out);
+		m2w_diag_init(&d, depfile);
+		int rc = m2w_depfile_write(depfile, target, (const char *const *)r.deps, r.ndeps, &d);
+		free(target);
+		if (rc < 0) {
+			m2w_pack_result_free(&r);
+			return fail(&d);
+		}
+	}
+	m2w_pack_result_free(&r);
+	return 0;
+}
