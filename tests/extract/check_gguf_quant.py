@@ -48,13 +48,13 @@ def main():
         import numpy as np
     except ImportError as e:
         skip(f"numpy not importable: {e}")
-    # Building llama-quantize takes 10-20 minutes on 2 cores: it is built
-    # here only when asked (M2W_BUILD_QUANTIZE=1, or tools/bootstrap.sh test
-    # with that variable set), else a cached build is used or the test skips.
+    # Building llama-quantize takes 10-20 minutes on 2 cores:
+    # tools/bootstrap.sh test builds it before the tests; here it is built
+    # only when asked (M2W_BUILD_QUANTIZE=1), else the test skips.
     if (os.environ.get("M2W_BUILD_QUANTIZE") != "1" and
             not os.path.exists(os.path.join(cache, "llama-build", "bin", "llama-quantize"))):
-        skip("llama-quantize is not built: run M2W_BUILD_QUANTIZE=1 tools/bootstrap.sh test "
-             "(or tests/extract/build_quantize.sh with M2W_CACHE set) to build it once")
+        skip("llama-quantize is not built: tools/bootstrap.sh test builds it "
+             "(or tests/extract/build_quantize.sh with M2W_CACHE set)")
     r = subprocess.run(["sh", os.path.join(HERE, "build_quantize.sh")], capture_output=True, text=True,
                        env=dict(os.environ, M2W_CACHE=cache))
     if r.returncode == 77 or r.returncode:
