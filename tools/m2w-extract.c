@@ -36,6 +36,16 @@
  * Integer tensors that are not quantized weights (shapes, indices) keep
  * their integer dtype; 4- and 2-bit ones are unpacked to one byte each.
  * Repeated source names get "#<shape>" (then "#2", "#3" ...) appended.
+ *
+ * Result cache (--cache-dir DIR, else $M2W_CACHE_DIR when set and not
+ * empty; --no-cache turns both off; lib/cache.h has the layout): the key is
+ * the tool and its executable, --dtype, --layout, every --only, the model's
+ * file name (the manifest records it) and the bytes of the model and of the
+ * --names map; ONNX external data files are checked by content on lookup.
+ * A hit writes the blob and the manifest write-if-changed (an unchanged
+ * output keeps its mtime), writes the depfile, and runs --verify if asked;
+ * warnings of the original run are not repeated.  .pb -> .npy is not
+ * cached.  Each lookup appends "hit|miss m2w-extract KEY MODEL" to DIR/log.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <cjson/cJSON.h>
@@ -44,6 +54,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cache.h"
 #include "describe.h"
 #include "extract.h"
 
@@ -76,6 +87,12 @@ static void usage(FILE *fp)
 		"                          beyond the conversion's own rounding\n"
 		"      --depfile FILE      write a make-style depfile listing the external\n"
 		"                          data files read (ONNX)\n"
+		"      --cache-dir DIR     reuse results from the content-addressed cache DIR\n"
+		"                          (default $M2W_CACHE_DIR when set): keyed by this\n"
+		"                          executable, the options and the input bytes; a hit\n"
+		"                          copies the stored blob and manifest; every lookup\n"
+		"                          appends \"hit|miss TOOL KEY MODEL\" to DIR/log\n"
+		"      --no-cache          ignore --cache-dir and $M2W_CACHE_DIR\n"
 		"  -q, --quiet             no warnings\n"
 		"  -h, --help              show this help and exit\n"
 		"  -V, --version           show the version and exit\n"
@@ -97,6 +114,44 @@ static void warn(void *ctx, const char *msg)
 {
 	const char *file = ctx;
 	fprintf(stderr, "%s: %s: warning: %s\n", prog, file, msg);
+}
+
+static void cache_warn(const char *what, const struct m2w_diag *d, bool quiet)
+{
+	char buf[768];
+
+	if (quiet)
+		return;
+	m2w_diag_format(d, buf, sizeof buf);
+	fprintf(stderr, "%s: warning: %s: %s\n", prog, what, buf);
+}
+
+/* The cache for MODEL with the options that shape the outputs; NULL (after
+ * a warning) when the cache cannot be used: the tool then just runs. */
+static struct m2w_cache *cache_open(const char *dir, const char *model, const char *names,
+	const struct m2w_extract_opts *o, bool quiet)
+{
+	struct m2w_diag d;
+	struct m2w_cache *c;
+	const char *base = strrchr(model, '/');
+
+	m2w_diag_init(&d, dir);
+	if (!(c = m2w_cache_create(dir, prog, model, &d))) {
+		cache_warn("cache not used", &d, quiet);
+		return NULL;
+	}
+	m2w_cache_key_str(c, "dtype", o->dtype == M2W_EXTRACT_F16 ? "f16" : "f32");
+	m2w_cache_key_str(c, "layout", o->layout_source ? "source" : "nchw");
+	for (size_t i = 0; i < o->nonly; i++)
+		m2w_cache_key_str(c, "only", o->only[i]);
+	m2w_cache_key_str(c, "model-name", base ? base + 1 : model);
+	if (m2w_cache_key_file(c, "model", model, &d) < 0 ||
+	    (names && m2w_cache_key_file(c, "names", names, &d) < 0)) {
+		cache_warn("cache not used", &d, quiet);
+		m2w_cache_free(c);
+		return NULL;
+	}
+	return c;
 }
 
 static cJSON *read_names(const char *path, struct m2w_diag *d)
@@ -123,7 +178,8 @@ static cJSON *read_names(const char *path, struct m2w_diag *d)
 
 int main(int argc, char **argv)
 {
-	enum { O_DTYPE = 256, O_NAMES, O_ONLY, O_LAYOUT, O_VERIFY, O_DEPFILE, O_MANIFEST };
+	enum { O_DTYPE = 256, O_NAMES, O_ONLY, O_LAYOUT, O_VERIFY, O_DEPFILE, O_MANIFEST,
+		O_CACHE, O_NO_CACHE };
 	static const struct option longopts[] = {
 		{"output", required_argument, NULL, 'o'},
 		{"dtype", required_argument, NULL, O_DTYPE},
@@ -133,6 +189,8 @@ int main(int argc, char **argv)
 		{"manifest", required_argument, NULL, O_MANIFEST},
 		{"verify", no_argument, NULL, O_VERIFY},
 		{"depfile", required_argument, NULL, O_DEPFILE},
+		{"cache-dir", required_argument, NULL, O_CACHE},
+		{"no-cache", no_argument, NULL, O_NO_CACHE},
 		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
@@ -140,8 +198,9 @@ int main(int argc, char **argv)
 	};
 	struct m2w_extract_opts o = {.dtype = M2W_EXTRACT_F32};
 	const char *out = NULL, *names = NULL, *depfile = NULL, *dtype = NULL;
+	const char *cache_dir = getenv("M2W_CACHE_DIR");
 	const char **only = NULL;
-	bool verify = false, quiet = false;
+	bool verify = false, quiet = false, no_cache = false;
 	size_t nonly = 0;
 	int c, rc = 1;
 
@@ -171,6 +230,8 @@ int main(int argc, char **argv)
 		case O_MANIFEST: o.manifest = optarg; break;
 		case O_VERIFY: verify = true; break;
 		case O_DEPFILE: depfile = optarg; break;
+		case O_CACHE: cache_dir = optarg; break;
+		case O_NO_CACHE: no_cache = true; break;
 		case 'q': quiet = true; break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("%s %s\n", prog, M2W_VERSION); return 0;
@@ -193,6 +254,14 @@ int main(int argc, char **argv)
 	struct m2w_diag d;
 	cJSON *map = NULL;
 	struct m2w_extract_result r = {0};
+	struct m2w_cache *cache = NULL;
+	char *mpath = NULL;
+	const char *const *deps;
+	size_t ndeps;
+	bool hit = false;
+
+	if (no_cache || (cache_dir && !*cache_dir))
+		cache_dir = NULL;
 
 	o.only = only;
 	o.nonly = nonly;
@@ -229,7 +298,23 @@ int main(int argc, char **argv)
 		}
 	} else {
 		o.dtype = dtype && !strcmp(dtype, "f16") ? M2W_EXTRACT_F16 : M2W_EXTRACT_F32;
-		if (m2w_extract_model(model, out, &o, &r, &d)) {
+		if (cache_dir && (cache = cache_open(cache_dir, model, names, &o, quiet))) {
+			struct m2w_diag cd;
+			size_t nchanged;
+			if (!(mpath = o.manifest ? strdup(o.manifest) : m2w_extract_manifest_path(out))) {
+				fprintf(stderr, "%s: out of memory\n", prog);
+				goto out;
+			}
+			struct m2w_cache_dest dest[] = {{"blob", out}, {"manifest", mpath}};
+			m2w_diag_init(&cd, cache_dir);
+			int h = m2w_cache_lookup(cache, dest, 2, NULL, &nchanged, &cd);
+			if (h < 0)
+				cache_warn("cache lookup", &cd, quiet);
+			if (m2w_cache_note(cache) && !quiet)
+				fprintf(stderr, "%s: warning: cache: %s\n", prog, m2w_cache_note(cache));
+			hit = h == 1;
+		}
+		if (!hit && m2w_extract_model(model, out, &o, &r, &d)) {
 			rc = fail(&d);
 			goto out;
 		}
@@ -241,9 +326,30 @@ int main(int argc, char **argv)
 			}
 		}
 	}
+	if (cache && !hit) {
+		struct m2w_diag cd;
+		int s = 0;
+		m2w_diag_init(&cd, cache_dir);
+		for (size_t i = 0; i < r.ndeps && s == 0; i++)
+			s = m2w_cache_add_extra(cache, r.deps[i], &cd);
+		if (s == 0 && (m2w_cache_add_output(cache, "blob", out, &cd) < 0 ||
+		    m2w_cache_add_output(cache, "manifest", mpath, &cd) < 0 ||
+		    m2w_cache_store(cache, &cd) < 0))
+			s = -1;
+		if (s < 0)
+			cache_warn("cache miss, not stored", &cd, quiet);
+		else if (!quiet)
+			fprintf(stderr, "%s: cache miss, stored (%s)\n", prog, m2w_cache_entry(cache));
+	} else if (hit && !quiet) {
+		fprintf(stderr, "%s: cache hit (%s)\n", prog, m2w_cache_entry(cache));
+	}
+	deps = (const char *const *)r.deps;
+	ndeps = r.ndeps;
+	if (hit)
+		ndeps = m2w_cache_extras(cache, &deps);
 	if (depfile) {
 		m2w_diag_init(&d, depfile);
-		if (m2w_depfile_write(depfile, out, (const char *const *)r.deps, r.ndeps, &d)) {
+		if (m2w_depfile_write(depfile, out, deps, ndeps, &d)) {
 			rc = fail(&d);
 			goto out;
 		}
@@ -251,6 +357,8 @@ int main(int argc, char **argv)
 	rc = 0;
 out:
 	m2w_extract_result_free(&r);
+	m2w_cache_free(cache);
+	free(mpath);
 	cJSON_Delete(map);
 	free(only);
 	return rc;

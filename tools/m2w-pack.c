@@ -86,6 +86,16 @@
  * Outputs are written atomically and only when their bytes change; the
  * same input gives byte-identical outputs.  Shard files of an earlier run
  * that this run does not write are left alone.
+ *
+ * Result cache (--cache-dir DIR, else $M2W_CACHE_DIR when set and not
+ * empty; --no-cache turns both off; lib/cache.h has the layout): the key is
+ * the tool and its executable, --float, --max-binding, --one-file,
+ * --requant, the input's file name (shards.json records it) and the input's
+ * bytes; a weights.json's blob is checked by content on lookup.  The entry
+ * holds every file shards.json lists, shards.json and tokenizer.json; a hit
+ * writes them into DIR write-if-changed and writes the depfile.  Warnings
+ * of the original run are not repeated.  Each lookup appends
+ * "hit|miss m2w-pack KEY INPUT" to DIR/log.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
@@ -94,6 +104,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
+
+#include "cache.h"
 #include "pack.h"
 
 static const char *prog = "m2w-pack";
@@ -121,6 +134,12 @@ static void usage(FILE *fp)
 		"                           read TENSOR back from the packed DIR as f32 (integer\n"
 		"                           tensors keep their dtype) into OUT.npy\n"
 		"      --depfile FILE       write a make-style depfile (target DIR/shards.json)\n"
+		"      --cache-dir CDIR     reuse results from the content-addressed cache CDIR\n"
+		"                           (default $M2W_CACHE_DIR when set): keyed by this\n"
+		"                           executable, the options and the input bytes; a hit\n"
+		"                           copies the stored files into DIR; every lookup\n"
+		"                           appends \"hit|miss TOOL KEY INPUT\" to CDIR/log\n"
+		"      --no-cache           ignore --cache-dir and $M2W_CACHE_DIR\n"
 		"  -q, --quiet              no warnings\n"
 		"  -h, --help               show this help and exit\n"
 		"  -V, --version            show the version and exit\n"
@@ -163,9 +182,114 @@ static bool parse_size(const char *s, uint64_t *v)
 	return true;
 }
 
+static void cache_warn(const char *what, const struct m2w_diag *d, bool quiet)
+{
+	char buf[768];
+
+	if (quiet)
+		return;
+	m2w_diag_format(d, buf, sizeof buf);
+	fprintf(stderr, "%s: warning: %s: %s\n", prog, what, buf);
+}
+
+/* The cache for INPUT with the options that shape the outputs; NULL (after
+ * a warning) when it cannot be used: the tool then just runs. */
+static struct m2w_cache *cache_open(const char *dir, const char *input,
+	const struct m2w_pack_opts *o, bool quiet)
+{
+	static const char *const fl[] = {"keep", "f32", "f16"};
+	struct m2w_diag d;
+	struct m2w_cache *c;
+	const char *base = strrchr(input, '/');
+	char num[32];
+
+	m2w_diag_init(&d, dir);
+	if (!(c = m2w_cache_create(dir, prog, input, &d))) {
+		cache_warn("cache not used", &d, quiet);
+		return NULL;
+	}
+	snprintf(num, sizeof num, "%llu", (unsigned long long)o->max_binding);
+	m2w_cache_key_str(c, "float", fl[o->fl]);
+	m2w_cache_key_str(c, "max-binding", num);
+	m2w_cache_key_str(c, "one-file", o->one_file ? "1" : "0");
+	m2w_cache_key_str(c, "requant", o->requant_q8_0 ? "q8_0" : "none");
+	m2w_cache_key_str(c, "input-name", base ? base + 1 : input);
+	if (m2w_cache_key_file(c, "input", input, &d) < 0) {
+		cache_warn("cache not used", &d, quiet);
+		m2w_cache_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+/* After a run: DIR's files that shards.json names, itself and the
+ * tokenizer, then the blob of a weights.json as an extra. */
+static int cache_store(struct m2w_cache *c, const char *dir, const struct m2w_pack_result *r,
+	struct m2w_diag *d)
+{
+	size_t n = strlen(dir) + 32;
+	char *sj = malloc(n);
+	struct m2w_file f;
+	cJSON *j = NULL;
+	int rc = -1;
+
+	if (!sj)
+		return m2w_err(d, M2W_NO_OFFSET, "out of memory");
+	snprintf(sj, n, "%s/shards.json", dir);
+	if (m2w_file_map(&f, sj, d) < 0) {
+		free(sj);
+		return -1;
+	}
+	j = cJSON_ParseWithLength((const char *)f.data, f.size);
+	m2w_file_unmap(&f);
+	const cJSON *shards = cJSON_GetObjectItemCaseSensitive(j, "shards"), *e;
+	if (!cJSON_IsArray(shards)) {
+		m2w_err(d, M2W_NO_OFFSET, "%s: no \"shards\" array", sj);
+		goto out;
+	}
+	for (size_t i = 1; i < r->ndeps; i++)
+		if (m2w_cache_add_extra(c, r->deps[i], d) < 0)
+			goto out;
+	/* --one-file: every shard names model.bin; store it once */
+	const char *prev = NULL;
+	cJSON_ArrayForEach(e, shards) {
+		const cJSON *file = cJSON_GetObjectItemCaseSensitive(e, "file");
+		if (!cJSON_IsString(file)) {
+			m2w_err(d, M2W_NO_OFFSET, "%s: a shard without \"file\"", sj);
+			goto out;
+		}
+		if (prev && !strcmp(prev, file->valuestring))
+			continue;
+		prev = file->valuestring;
+		char *p = malloc(strlen(dir) + strlen(prev) + 2);
+		if (!p) {
+			m2w_err(d, M2W_NO_OFFSET, "out of memory");
+			goto out;
+		}
+		sprintf(p, "%s/%s", dir, prev);
+		int a = m2w_cache_add_output(c, prev, p, d);
+		free(p);
+		if (a < 0)
+			goto out;
+	}
+	if (m2w_cache_add_output(c, "shards.json", sj, d) < 0)
+		goto out;
+	if (r->tokenizer) {
+		snprintf(sj, n, "%s/tokenizer.json", dir);
+		if (m2w_cache_add_output(c, "tokenizer.json", sj, d) < 0)
+			goto out;
+	}
+	rc = m2w_cache_store(c, d);
+out:
+	cJSON_Delete(j);
+	free(sj);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
-	enum { OPT_FLOAT = 256, OPT_MAXB, OPT_ONE, OPT_BLOB, OPT_UNPACK, OPT_DEP, OPT_REQUANT };
+	enum { OPT_FLOAT = 256, OPT_MAXB, OPT_ONE, OPT_BLOB, OPT_UNPACK, OPT_DEP, OPT_REQUANT,
+		OPT_CACHE, OPT_NO_CACHE };
 	static const struct option lopts[] = {
 		{"output", required_argument, NULL, 'o'},
 		{"float", required_argument, NULL, OPT_FLOAT},
@@ -175,6 +299,8 @@ int main(int argc, char **argv)
 		{"blob", required_argument, NULL, OPT_BLOB},
 		{"unpack", required_argument, NULL, OPT_UNPACK},
 		{"depfile", required_argument, NULL, OPT_DEP},
+		{"cache-dir", required_argument, NULL, OPT_CACHE},
+		{"no-cache", no_argument, NULL, OPT_NO_CACHE},
 		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
@@ -182,7 +308,8 @@ int main(int argc, char **argv)
 	};
 	struct m2w_pack_opts o;
 	const char *out = NULL, *unpack = NULL, *depfile = NULL;
-	bool quiet = false;
+	const char *cache_dir = getenv("M2W_CACHE_DIR");
+	bool quiet = false, no_cache = false;
 	int c;
 
 	m2w_pack_opts_init(&o);
@@ -219,6 +346,8 @@ int main(int argc, char **argv)
 		case OPT_BLOB: o.blob = optarg; break;
 		case OPT_UNPACK: unpack = optarg; break;
 		case OPT_DEP: depfile = optarg; break;
+		case OPT_CACHE: cache_dir = optarg; break;
+		case OPT_NO_CACHE: no_cache = true; break;
 		case 'q': quiet = true; break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("%s %s\n", prog, M2W_VERSION); return 0;
@@ -244,29 +373,81 @@ int main(int argc, char **argv)
 		o.warn = warn;
 		o.warn_ctx = (void *)input;
 	}
-	struct m2w_pack_result r;
+	struct m2w_pack_result r = {0};
+	struct m2w_cache *cache = NULL;
+	const char *const *deps;
+	size_t ndeps;
+	bool hit = false;
+
+	if (no_cache || (cache_dir && !*cache_dir))
+		cache_dir = NULL;
+	if (cache_dir && (cache = cache_open(cache_dir, input, &o, quiet))) {
+		struct m2w_diag cd;
+		size_t nchanged;
+		m2w_diag_init(&cd, cache_dir);
+		int h = m2w_cache_lookup(cache, NULL, 0, out, &nchanged, &cd);
+		if (h < 0)
+			cache_warn("cache lookup", &cd, quiet);
+		if (m2w_cache_note(cache) && !quiet)
+			fprintf(stderr, "%s: warning: cache: %s\n", prog, m2w_cache_note(cache));
+		hit = h == 1;
+	}
 	m2w_diag_init(&d, input);
-	if (m2w_pack(input, out, &o, &r, &d) < 0) {
+	if (!hit && m2w_pack(input, out, &o, &r, &d) < 0) {
 		m2w_pack_result_free(&r);
+		m2w_cache_free(cache);
 		return fail(&d);
+	}
+	if (cache && !hit) {
+		struct m2w_diag cd;
+		m2w_diag_init(&cd, cache_dir);
+		if (cache_store(cache, out, &r, &cd) < 0)
+			cache_warn("cache miss, not stored", &cd, quiet);
+		else if (!quiet)
+			fprintf(stderr, "%s: cache miss, stored (%s)\n", prog, m2w_cache_entry(cache));
+	} else if (hit && !quiet) {
+		fprintf(stderr, "%s: cache hit (%s)\n", prog, m2w_cache_entry(cache));
+	}
+	/* the depfile lists the input and the files read besides it */
+	const char **hitdeps = NULL;
+	deps = (const char *const *)r.deps;
+	ndeps = r.ndeps;
+	if (hit) {
+		const char *const *extras;
+		size_t nex = m2w_cache_extras(cache, &extras);
+		if (!(hitdeps = calloc(nex + 1, sizeof *hitdeps))) {
+			m2w_cache_free(cache);
+			fprintf(stderr, "%s: out of memory\n", prog);
+			return 1;
+		}
+		hitdeps[0] = input;
+		for (size_t i = 0; i < nex; i++)
+			hitdeps[i + 1] = extras[i];
+		deps = hitdeps;
+		ndeps = nex + 1;
 	}
 	if (depfile) {
 		size_t n = strlen(out) + 16;
 		char *target = malloc(n);
+		int rc = -1;
 		if (!target) {
-			m2w_pack_result_free(&r);
 			fprintf(stderr, "%s: out of memory\n", prog);
-			return 1;
+		} else {
+			snprintf(target, n, "%s/shards.json", out);
+			m2w_diag_init(&d, depfile);
+			if ((rc = m2w_depfile_write(depfile, target, deps, ndeps, &d)) < 0)
+				fail(&d);
 		}
-		snprintf(target, n, "%s/shards.json", out);
-		m2w_diag_init(&d, depfile);
-		int rc = m2w_depfile_write(depfile, target, (const char *const *)r.deps, r.ndeps, &d);
 		free(target);
 		if (rc < 0) {
+			free(hitdeps);
+			m2w_cache_free(cache);
 			m2w_pack_result_free(&r);
-			return fail(&d);
+			return 1;
 		}
 	}
+	free(hitdeps);
+	m2w_cache_free(cache);
 	m2w_pack_result_free(&r);
 	return 0;
 }
