@@ -27,9 +27,9 @@ sudo=
 # Debian packages: the build (meson, cJSON, xxHash, zlib), the tests' ground
 # truth (python3-onnx, libonnx-testdata, numpy), the browser for WebGPU,
 # Node for the reference runtimes, clang for the libFuzzer targets.
-pkgs="build-essential meson ninja-build pkg-config libcjson-dev libxxhash-dev zlib1g-dev"
+pkgs="build-essential meson ninja-build pkg-config libcjson-dev libxxhash-dev zlib1g-dev nodejs npm"
 [ "$job" = test ] && pkgs="$pkgs git python3 python3-numpy python3-onnx libonnx-testdata \
-	chromium clang libclang-rt-14-dev cmake nodejs npm"
+	chromium clang libclang-rt-14-dev cmake"
 missing=
 for p in $pkgs; do
 	case $p in
@@ -44,6 +44,15 @@ if [ -n "$missing" ]; then
 	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends $missing
 fi
 
+# The package step's toolchain (tsup, typescript; pinned by the lockfile).
+npm_ci() { # DIR
+	if [ ! -f "$1/node_modules/.package-lock.json" ] ||
+		[ "$1/package-lock.json" -nt "$1/node_modules/.package-lock.json" ]; then
+		(cd "$1" && npm ci --no-audit --no-fund --loglevel=error)
+	fi
+}
+npm_ci templates/toolchain
+
 if [ "$job" = test ] && { [ ! -f tests/node/node_modules/.package-lock.json ] ||
 	[ tests/node/package-lock.json -nt tests/node/node_modules/.package-lock.json ]; }; then
 	# onnxruntime-node's postinstall would download; its Linux library ships
@@ -55,10 +64,12 @@ fi
 meson compile -C "$build"
 
 if [ "$job" = run ]; then
-	model=subprojects/face-detection/face_detection_short_range.tflite
-	"$build/tools/m2w-inspect" "$model"
-	"$build/tools/m2w-inspect" --markdown "$build/ARCHITECTURE.md" "$model"
-	echo "bootstrap: wrote $build/ARCHITECTURE.md"
+	# meson compile above ran the default model's pipeline (-Dmodels=,
+	# default face-detection): inspect, extract, shadergen, bundle, npm pack.
+	sub=$build/subprojects/face-detection
+	"$build/tools/m2w-inspect" "$sub/face_detection_short_range.tflite"
+	echo "bootstrap: package: $(ls "$sub"/*.tgz)"
+	echo "bootstrap: architecture: $sub/face_detection_short_range.ARCHITECTURE.md"
 else
 	# pinned, hash-checked test models (cached in the build folder)
 	tests/fetch.sh "$build/cache" openwakeword mediapipe-face llama.cpp
