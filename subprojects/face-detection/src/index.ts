@@ -1,55 +1,34 @@
-// face-detection-webgpu — drafted by m2w-new from face_detection_short_range.tflite.
+// face-detection-webgpu — MediaPipe BlazeFace (short range) on WebGPU.
 //
-// loadModel() brings the model up with the m2w runtime (./runtime/, shared
-// by every m2w package): a device with validated shader-f16 or the f32
-// fallback, every weight file of this package on the GPU (with progress),
-// and one compute pipeline per shader the engine uses (./shaders.ts, from
-// m2w-shadergen), so a shader that does not compile fails here, at load.
-// The engine — the model's dispatches in graph order, with debugCapture
-// checkpoints — is the part a person writes in this file or an engine.ts
-// beside it (m2w-scaffold drafts one from the graph).
+// loadModel() brings the model up with the m2w runtime (./runtime/): a
+// device, every weight of this package on the GPU (with progress), the
+// engine's pipelines (this model's own fused shaders, ./shaders.ts from
+// m2w-shadergen, specialised per layer by override constants; a shader
+// that does not compile fails here, at load), buffers and bind groups
+// (./engine.ts).  detect() uploads the source into a texture, letterboxes
+// it into the 128×128 input on the GPU (./preprocess.ts), runs the
+// network's 36 dispatches in one submit with the copy of the 896 scores
+// and boxes into the read-back buffer, maps it once and decodes on the CPU
+// (./decode.ts).  opts.profile times each dispatch (timings()).
 //
 // The public API uses no WebGPU types, so a consumer type-checks without
-// @webgpu/types.
-import { createPipeline, destroyWeights, initDevice, loadWeights } from './runtime/index.js';
-import type { DeviceContext, Kernel, Weights } from './runtime/index.js';
+// @webgpu/types.  Computation is f32 throughout (the shaders declare
+// `alias real` for m2w-shadergen's f16 variants, unused: the weights ship
+// as f32 and the speed-up on this small model is not worth a second
+// numeric path yet).
+import { Batcher, DebugCapture, Profiler, createParamsBuffer, createPipeline, destroyWeights, initDevice, loadWeights, writeParams } from './runtime/index.js';
+import type { Kernel, Weights } from './runtime/index.js';
 import * as shaders from './shaders.js';
+import { Engine } from './engine.js';
+import { NUM_BOXES, NUM_COORDS, decodeFaces, ssdAnchors } from './decode.js';
+import { INPUT_SIZE, SourceTexture, letterbox, preprocessParams, sourceSize } from './preprocess.js';
+import type { Activation, DetectOptions, DetectSource, Face, LoadOptions, Model, ModelInfo } from './types.js';
+
+export type { Activation, Box, DetectOptions, DetectSource, Face, LoadOptions, Model, ModelInfo, Point } from './types.js';
+export { ssdAnchors } from './decode.js';
 
 /** The weight files of this package: weights/<name>.json + .bin (m2w-extract). */
 export const WEIGHT_FILES: readonly string[] = ['face_detection_short_range'];
-
-export interface LoadOptions {
-  /** Weight bytes loaded so far and the total known so far. */
-  onProgress?: (loaded: number, total: number) => void;
-  /** The GPU device was lost; call restart() (from a button, say) to load again. */
-  onRestartNeeded?: (restart: () => Promise<unknown>) => void;
-  /** Use f16 shaders when the device validates shader-f16 (default true). */
-  f16?: boolean;
-}
-
-export interface ModelInfo {
-  /** The adapter, as the browser describes it. */
-  adapter: string;
-  /** f16 shaders in use. */
-  f16: boolean;
-  /** Weight tensors on the GPU, and their bytes. */
-  tensors: number;
-  weightBytes: number;
-  /** Compute pipelines created, by shader name. */
-  shaders: string[];
-}
-
-export interface Model {
-  readonly info: ModelInfo;
-  /** Frees every GPU object; the model cannot be used afterwards. */
-  destroy(): void;
-}
-
-interface State {
-  ctx: DeviceContext;
-  weights: Weights[];
-  kernels: Map<string, Kernel>;
-}
 
 /**
  * Loads the model.  `url` is the folder holding the weight files (default:
@@ -60,18 +39,21 @@ export async function loadModel(url?: string | URL, opts: LoadOptions = {}): Pro
   const folder = base.href.endsWith('/') ? base : new URL(base.href + '/');
   let restartFrom: (() => Promise<unknown>) | undefined;
   const ctx = await initDevice({
-    wantF16: opts.f16 ?? true,
+    wantF16: false,
     reinit: () => (restartFrom ? restartFrom() : Promise.resolve()),
     onRestartNeeded: opts.onRestartNeeded ? (restart) => opts.onRestartNeeded?.(restart) : undefined,
   });
   restartFrom = () => loadModel(url, opts);
-  const state: State = { ctx, weights: [], kernels: new Map() };
+  const device = ctx.device;
+  const weights: Weights[] = [];
+  const kernels = new Map<string, Kernel>();
+  let engine: Engine | null = null;
   try {
     let done = 0;
     let known = 0;
     for (const stem of WEIGHT_FILES) {
       let last = { loaded: 0, total: 0 };
-      const w = await loadWeights(ctx.device, new URL(stem + '.json', folder), {
+      const w = await loadWeights(device, new URL(stem + '.json', folder), {
         label: stem,
         onProgress: (p) => {
           last = p;
@@ -80,22 +62,19 @@ export async function loadModel(url?: string | URL, opts: LoadOptions = {}): Pro
       });
       done += last.loaded;
       known += last.total;
-      state.weights.push(w);
+      weights.push(w);
     }
-    for (const key of Object.keys(shaders)) {
-      if (key.endsWith('Info')) {
-        const name = key.slice(0, -4);
-        state.kernels.set(name, createPipeline(ctx.device, shaders, name, { f16: ctx.f16 }));
-      }
-    }
+    kernels.set('preprocess', createPipeline(device, shaders, 'preprocess', { f16: false }));
+    engine = new Engine(device, shaders, weights[0]!);
   } catch (e) {
-    for (const w of state.weights) destroyWeights(w);
+    for (const w of weights) destroyWeights(w);
     ctx.destroy();
     throw e;
   }
+  const eng = engine;
   let tensors = 0;
   let weightBytes = 0;
-  for (const w of state.weights) {
+  for (const w of weights) {
     for (const t of w.values()) {
       tensors++;
       if (!t.aliasOf) weightBytes += t.size;
@@ -103,17 +82,88 @@ export async function loadModel(url?: string | URL, opts: LoadOptions = {}): Pro
   }
   const info: ModelInfo = {
     adapter: ctx.adapterInfo.description || ctx.adapterInfo.device || ctx.adapterInfo.vendor,
-    f16: ctx.f16,
+    f16: false,
     tensors,
     weightBytes,
-    shaders: [...state.kernels.keys()],
+    shaders: Object.keys(shaders).filter((k) => k.endsWith('Info')).map((k) => k.slice(0, -4)),
+    pipelines: eng.pipelines + 1,
+    dispatches: eng.steps.length + 1,
   };
+
+  const anchors = ssdAnchors();
+  const source = new SourceTexture(device);
+  const pre = kernels.get('preprocess')!;
+  const preParams = createParamsBuffer(device, pre.info, preprocessParams(1, 1), 'preprocess params');
+  let preGroup: GPUBindGroup | null = null;
+  const scoreBytes = NUM_BOXES * 4;
+  const boxBytes = NUM_BOXES * NUM_COORDS * 4;
+  const staging = device.createBuffer({ size: scoreBytes + boxBytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, label: 'face-detection readback' });
+  const profiler = opts.profile ? new Profiler(device, 2048) : undefined;
+  const batcher = new Batcher(device, { flushEvery: 256, label: 'face-detection', profiler });
+  const capture = new DebugCapture(device, { enabled: opts.debugCapture ?? false, batcher });
+  let queue: Promise<unknown> = Promise.resolve();
+  let destroyed = false;
+
+  async function run(src: DetectSource, dopts: DetectOptions): Promise<Face[]> {
+    if (destroyed) throw new Error('face-detection: the model was destroyed');
+    const { width, height } = sourceSize(src);
+    if (source.upload(src) || !preGroup) {
+      preGroup = device.createBindGroup({
+        layout: pre.pipeline.getBindGroupLayout(0),
+        entries: [
+          { binding: 0, resource: source.texture!.createView() },
+          { binding: 1, resource: { buffer: eng.input.buffer } },
+          { binding: 2, resource: { buffer: preParams } },
+          { binding: 3, resource: { buffer: eng.inputSplit.buffer } },
+        ],
+      });
+    }
+    writeParams(device, preParams, pre.info, preprocessParams(width, height));
+    capture.clear();
+    batcher.dispatch(pre.pipeline, preGroup, Math.ceil((INPUT_SIZE * INPUT_SIZE) / 256), 1, 1, 'preprocess');
+    if (capture.enabled) capture.capture('input', eng.input.buffer, eng.input.shape);
+    eng.record(batcher, capture);
+    batcher.copy(eng.scores.buffer, 0, staging, 0, scoreBytes);
+    batcher.copy(eng.boxes.buffer, 0, staging, scoreBytes, boxBytes);
+    batcher.flush();
+    await staging.mapAsync(GPUMapMode.READ);
+    const bytes = staging.getMappedRange().slice(0);
+    staging.unmap();
+    const scores = new Float32Array(bytes, 0, NUM_BOXES);
+    const boxes = new Float32Array(bytes, scoreBytes, NUM_BOXES * NUM_COORDS);
+    return decodeFaces(scores, boxes, anchors, letterbox(width, height), dopts.minScore ?? 0.5);
+  }
+
   return {
     info,
+    detect(src: DetectSource, dopts: DetectOptions = {}): Promise<Face[]> {
+      const p = queue.then(() => run(src, dopts));
+      queue = p.catch(() => undefined);
+      return p;
+    },
+    async timings() {
+      await queue;
+      return profiler ? profiler.read() : [];
+    },
+    async activations(): Promise<Map<string, Activation>> {
+      await queue;
+      const data = await capture.activations();
+      const shapes = await capture.shapesOf();
+      const out = new Map<string, Activation>();
+      for (const [name, d] of data) out.set(name, { data: d, shape: shapes.get(name)! });
+      return out;
+    },
     destroy() {
-      for (const w of state.weights) destroyWeights(w);
-      state.weights = [];
-      state.kernels.clear();
+      if (destroyed) return;
+      destroyed = true;
+      eng.destroy();
+      source.destroy();
+      preParams.destroy();
+      staging.destroy();
+      profiler?.destroy();
+      for (const w of weights) destroyWeights(w);
+      weights.length = 0;
+      kernels.clear();
       ctx.destroy();
     },
   };
