@@ -55,8 +55,11 @@ export class Profiler {
   /** Records the resolve of the queries used since the last resolve (call before finish()). */
   resolve(encoder: GPUCommandEncoder): void {
     if (!this.querySet || !this.resolveBuf || this.resolved === this.labels.length) return;
-    const first = this.resolved * 2;
-    const count = (this.labels.length - this.resolved) * 2;
+    // resolveQuerySet's destination offset must be a multiple of 256 bytes
+    // (32 queries): start at the 256-byte block holding the first new query,
+    // re-resolving the already resolved ones before it (same values).
+    const first = Math.floor((this.resolved * 2) / 32) * 32;
+    const count = this.labels.length * 2 - first;
     encoder.resolveQuerySet(this.querySet, first, count, this.resolveBuf, first * 8);
     this.resolved = this.labels.length;
   }

@@ -297,8 +297,10 @@ check(JSON.stringify(b.submitsSeen) === JSON.stringify([0, 0, 0, 1, 1, 1, 1, 2, 
   `Batcher flushEvery 4: queue submits after each of 10 dispatches ${JSON.stringify(b.submitsSeen)}, ${b.submitsAfterDone} after done()`);
 check(b.maxErr === 0, `Batcher: 10 chained adds exact across flushes (max error ${b.maxErr})`);
 check(b.destroyedBeforeDone === false && b.destroyedAfterDone === true, 'deferDestroy: destroyed only after the submitted work completed');
-check(report.profile.enabled ? report.profile.timings === 1 && report.profile.positive : report.profile.timings === 0,
-  `Profiler: timestamp-query ${report.profile.enabled ? 'on' : 'absent'}, ${report.profile.timings} timings`);
+check((report.profile.enabled ? report.profile.timings === 3 && report.profile.positive : report.profile.timings === 0) &&
+  !report.profile.error,
+  `Profiler: timestamp-query ${report.profile.enabled ? 'on' : 'absent'}, ${report.profile.timings} timings over 3 submits` +
+  (report.profile.error ? `, validation error: ${report.profile.error}` : ''));
 const l = report.lost;
 check(l.lost === 1 && l.restartCalls === 1 && l.reinitCalls === 0 && l.quietCalls === 0,
   `device loss: onLost ${l.lost}, onRestartNeeded ${l.restartCalls}, reinit ${l.reinitCalls} (never automatic), intentional destroy reported ${l.quietCalls}`);

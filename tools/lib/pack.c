@@ -16,11 +16,15 @@
  * output.weight when token_embd.weight exists (tied embeddings).
  *
  * Write.  Shards are written in order (other, then layers ascending), each
- * tensor read with pread in pieces of IN_BUF bytes and converted in pieces
- * of at most STEP elements through reused buffers, so resident memory is a
- * few MiB whatever the model's size (the mapping serves only the header and
- * the alias comparisons, whose pages are handed back).  shards.json is
- * written last.
+ * tensor read with pread in pieces of IN_BUF bytes and converted through
+ * reused buffers (Q8_0 / Q4_0 repacking and copies a whole piece at a
+ * time, float conversions in pieces of at most STEP elements), so resident
+ * memory is a few MiB whatever the model's size (the mapping serves only
+ * the header and the alias comparisons, whose pages are handed back).
+ * m2w_out hashes the bytes (a shard's xxh3 in shards.json is its file's,
+ * or with --one-file hashed here too) and compares them with an existing
+ * shard file, writing nothing while they agree.  shards.json is written
+ * last.
  */
 #define _DEFAULT_SOURCE
 #include <cjson/cJSON.h>
@@ -35,6 +39,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <xxhash.h>
+#if defined(__x86_64__) && defined(__has_include)
+#if __has_include(<xxh_x86dispatch.h>)
+/* XXH3_64bits_update becomes libxxhash's runtime dispatch to its AVX2 /
+ * AVX-512 code (the same hash, several times faster than the SSE2 default) */
+#include <xxh_x86dispatch.h>
+#endif
+#endif
 
 #include "dequant.h"
 #include "gguf.h"
@@ -45,7 +56,13 @@
 #define STEP 65536          /* elements converted per piece (a multiple of 256) */
 #define RELEASE (8u << 20)  /* bytes compared between page hand-backs */
 #define MAX_LAYER 1000000u  /* a larger "blk.N" is not a layer index */
-#define IN_BUF (4u << 20)   /* source bytes read per piece */
+/* Source bytes read per piece: 512 KiB keeps a piece and its conversion
+ * in L2 for the hash and the write, and the writes near cp's size (4 MiB
+ * writes took up to 3x the kernel time in this VM's page cache). */
+#define IN_BUF (512u << 10)
+/* converted bytes of a piece: IN_BUF of Q4_0 (18 -> 20 bytes a block) or
+ * STEP elements (f32, or packed Q8_0 at 36/32 bytes a weight) */
+#define OUT_BYTES (IN_BUF / 18 * 20 > STEP * 4 + 1024 ? IN_BUF / 18 * 20 : STEP * 4 + 1024)
 
 void m2w_pack_opts_init(struct m2w_pack_opts *o)
 {
@@ -627,59 +644,57 @@ static int convert(struct pk_ctx *x, struct pk_tensor *t, struct pk_sink *k, con
 		      (t->src == SRC_F16 && t->odt == M2W_DT_F16);
 	uint64_t per = STEP / t->unit; /* units per piece */
 
+	/* whole pieces (at most IN_BUF source bytes): one write each */
+	if (direct)
+		return sink_write(k, src, (size_t)(nunits * t->unit_bytes), d);
+	if (t->src == SRC_Q8_0 || t->src == SRC_Q4_0) {
+		if (t->src == SRC_Q8_0)
+			m2w_pack_q8_0(src, nunits, x->obuf);
+		else
+			m2w_pack_q4_0(src, nunits, x->obuf);
+		return sink_write(k, x->obuf, (size_t)(nunits * t->ounit_bytes), d);
+	}
 	while (nunits) {
 		uint64_t n = nunits < per ? nunits : per;
 		size_t in = (size_t)(n * t->unit_bytes), cnt = (size_t)(n * t->unit);
-		if (direct) {
-			if (sink_write(k, src, in, d) < 0)
-				return -1;
-		} else if (t->src == SRC_Q8_0 || t->src == SRC_Q4_0) {
-			if (t->src == SRC_Q8_0)
-				m2w_pack_q8_0(src, n, x->obuf);
-			else
-				m2w_pack_q4_0(src, n, x->obuf);
-			if (sink_write(k, x->obuf, (size_t)(n * t->ounit_bytes), d) < 0)
-				return -1;
-		} else {
-			float *f = x->fbuf;
-			switch (t->src) {
-			case SRC_F32: memcpy(f, src, cnt * 4); break;
-			case SRC_F16:
-				for (size_t i = 0; i < cnt; i++)
-					f[i] = m2w_f16_to_f32(m2w_le16(src + 2 * i));
-				break;
-			case SRC_BF16:
-				for (size_t i = 0; i < cnt; i++)
-					f[i] = m2w_bf16_to_f32(m2w_le16(src + 2 * i));
-				break;
-			case SRC_F64:
-				for (size_t i = 0; i < cnt; i++) {
-					double v;
-					memcpy(&v, src + 8 * i, 8);
-					f[i] = (float)v;
-				}
-				break;
-			case SRC_DEQ: m2w_ggml_dequant(t->ggml_id, src, n, f); break;
-			default: break;
+		float *f = x->fbuf;
+		switch (t->src) {
+		case SRC_F32: memcpy(f, src, cnt * 4); break;
+		case SRC_F16:
+			for (size_t i = 0; i < cnt; i++)
+				f[i] = m2w_f16_to_f32(m2w_le16(src + 2 * i));
+			break;
+		case SRC_BF16:
+			for (size_t i = 0; i < cnt; i++)
+				f[i] = m2w_bf16_to_f32(m2w_le16(src + 2 * i));
+			break;
+		case SRC_F64:
+			for (size_t i = 0; i < cnt; i++) {
+				double v;
+				memcpy(&v, src + 8 * i, 8);
+				f[i] = (float)v;
 			}
-			if (t->requant) {
-				m2w_pack_q8_0_from_f32(f, cnt / 32, x->obuf);
-				if (sink_write(k, x->obuf, cnt / 32 * 4 * M2W_PACK_Q8_0_WORDS, d) < 0)
-					return -1;
-			} else if (t->odt == M2W_DT_F16) {
-				uint8_t *h = x->obuf;
-				for (size_t i = 0; i < cnt; i++) {
-					uint16_t v = m2w_f32_to_f16(f[i]);
-					if ((v & 0x7fff) == 0x7c00 && !isinf(f[i]))
-						t->f16_overflow++;
-					h[2 * i] = (uint8_t)v;
-					h[2 * i + 1] = (uint8_t)(v >> 8);
-				}
-				if (sink_write(k, h, cnt * 2, d) < 0)
-					return -1;
-			} else if (sink_write(k, f, cnt * 4, d) < 0) {
+			break;
+		case SRC_DEQ: m2w_ggml_dequant(t->ggml_id, src, n, f); break;
+		default: break;
+		}
+		if (t->requant) {
+			m2w_pack_q8_0_from_f32(f, cnt / 32, x->obuf);
+			if (sink_write(k, x->obuf, cnt / 32 * 4 * M2W_PACK_Q8_0_WORDS, d) < 0)
 				return -1;
+		} else if (t->odt == M2W_DT_F16) {
+			uint8_t *h = x->obuf;
+			for (size_t i = 0; i < cnt; i++) {
+				uint16_t v = m2w_f32_to_f16(f[i]);
+				if ((v & 0x7fff) == 0x7c00 && !isinf(f[i]))
+					t->f16_overflow++;
+				h[2 * i] = (uint8_t)v;
+				h[2 * i + 1] = (uint8_t)(v >> 8);
 			}
+			if (sink_write(k, h, cnt * 2, d) < 0)
+				return -1;
+		} else if (sink_write(k, f, cnt * 4, d) < 0) {
+			return -1;
 		}
 		src += in;
 		nunits -= n;
@@ -1174,7 +1189,7 @@ int m2w_pack(const char *input, const char *dir, const struct m2w_pack_opts *o,
 	if (m2w_file_map(&x.in, input, d) < 0)
 		return -1;
 	x.fbuf = malloc(STEP * sizeof *x.fbuf);
-	x.obuf = malloc(STEP * 4 + 1024); /* f16 halves, or packed blocks (36/32 bytes a weight) */
+	x.obuf = malloc(OUT_BYTES);
 	x.ibuf = malloc(IN_BUF);
 	if (!x.fbuf || !x.obuf || !x.ibuf) {
 		m2w_err(d, M2W_NO_OFFSET, "out of memory");
@@ -1188,6 +1203,7 @@ int m2w_pack(const char *input, const char *dir, const struct m2w_pack_opts *o,
 		m2w_err(d, M2W_NO_OFFSET, "cannot open %s: %s", data_path, strerror(errno));
 		goto out;
 	}
+	posix_fadvise(x.data_fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	find_aliases(&x);
 	if (add_tied(&x, d) < 0 || plan(&x, d) < 0)
 		goto out;

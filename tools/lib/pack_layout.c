@@ -40,6 +40,22 @@ static uint32_t f32_bits(float f)
 	return u;
 }
 
+/* The f32 bits of a little-endian f16 at p: m2w_f16_to_f32 (half.c), here
+ * where the packing loops can inline it (the widening is exact). */
+static uint32_t scale_bits(const uint8_t *p)
+{
+	uint32_t h = (uint32_t)p[0] | (uint32_t)p[1] << 8;
+	uint32_t sign = (h & 0x8000) << 16, exp = (h >> 10) & 0x1f, man = h & 0x3ff;
+
+	if (exp == 0x1f)
+		return sign | 0x7f800000u | man << 13;
+	if (exp == 0 && man == 0)
+		return sign;
+	if (exp == 0) /* subnormal: man * 2^-24, normal in f32 */
+		return f32_bits(m2w_f16_to_f32((uint16_t)h));
+	return sign | (exp + 112) << 23 | man << 13;
+}
+
 static float bits_f32(uint32_t u)
 {
 	float f;
@@ -50,7 +66,7 @@ static float bits_f32(uint32_t u)
 void m2w_pack_q8_0(const uint8_t *src, uint64_t nblocks, uint8_t *dst)
 {
 	for (uint64_t b = 0; b < nblocks; b++, src += 34, dst += 36) {
-		put_le32(dst, f32_bits(m2w_f16_to_f32(m2w_le16(src))));
+		put_le32(dst, scale_bits(src));
 		memcpy(dst + 4, src + 2, 32);
 	}
 }
@@ -58,7 +74,7 @@ void m2w_pack_q8_0(const uint8_t *src, uint64_t nblocks, uint8_t *dst)
 void m2w_pack_q4_0(const uint8_t *src, uint64_t nblocks, uint8_t *dst)
 {
 	for (uint64_t b = 0; b < nblocks; b++, src += 18, dst += 20) {
-		put_le32(dst, f32_bits(m2w_f16_to_f32(m2w_le16(src))));
+		put_le32(dst, scale_bits(src));
 		memcpy(dst + 4, src + 2, 16);
 	}
 }

@@ -7,7 +7,11 @@ written; see gen_gguf_fill.c).  Then, alternating, --runs times:
   m2w-pack FILE -o DIR                  (fresh DIR: every shard written)
   m2w-pack FILE -o DIR                  (again: write-if-changed, nothing replaced)
 each started after `sync`, so dirty pages of the previous step are not
-charged to the next.  Prints median wall time and throughput (file bytes /
+charged to the next, and each tool's previous output deleted right before
+its own run (after the sync): on this VM memory freed a few seconds
+earlier is handed back to the host (balloon free-page reporting), and the
+first write into it faults at about 0.5 GB/s, so whichever step wrote
+into the older free memory was charged seconds for the VM, not its work.  Prints median wall time and throughput (file bytes /
 wall) of each, pack's CPU time, the pack / cp ratio (goal: within 2x) and
 pack's peak RSS from GNU time (limit: 256 MiB; exit 1 above it).  The
 big files are deleted at the end, also on failure.
@@ -25,10 +29,12 @@ MIB = 1 << 20
 RSS_LIMIT = 256 * MIB
 
 
-def timed(argv):
+def timed(argv, pre=None):
     """(wall s, cpu s, peak RSS bytes) of argv, from GNU time."""
     with tempfile.NamedTemporaryFile("r") as tf:
         subprocess.run(["sync"], check=True)
+        if pre:
+            pre()
         p = subprocess.run(["/usr/bin/time", "-f", "%e %U %S %M", "-o", tf.name, *argv],
                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         if p.returncode != 0:
@@ -63,11 +69,10 @@ def main():
         print(f"file: {model}: {size / 1e9:.2f} GB, data written ({gw:.1f} s to generate)")
         cp, fresh, again = [], [], []
         for _ in range(runs):
-            if os.path.exists(copy):
-                os.unlink(copy)
-            shutil.rmtree(packed, ignore_errors=True)
-            cp.append(timed(["cp", "--reflink=never", model, copy]))
-            fresh.append(timed([pack, model, "-o", packed]))
+            cp.append(timed(["cp", "--reflink=never", model, copy],
+                            lambda: os.path.exists(copy) and os.unlink(copy)))
+            fresh.append(timed([pack, model, "-o", packed],
+                               lambda: shutil.rmtree(packed, ignore_errors=True)))
             again.append(timed([pack, model, "-o", packed]))
         out_bytes = sum(os.path.getsize(os.path.join(packed, f)) for f in os.listdir(packed))
 

@@ -204,12 +204,18 @@ export async function selfTest(manifests: string[]): Promise<Record<string, unkn
   };
 
   // Profiler: disabled without timestamp-query, then read() is empty.
+  // Three submits before one read(): each submit resolves its queries, at
+  // 256-byte-aligned offsets (resolveQuerySet's rule) or the device errors.
   const prof = new Profiler(dev, 8);
-  const pb = new Batcher(dev, { profiler: prof });
-  pb.dispatch(add.pipeline, bindGroups(dev, add, { a: bufs[0]!, b: ones, out: bufs[1]!, params }), 4, 1, 1, 'add');
+  const pb = new Batcher(dev, { profiler: prof, flushEvery: 1 });
+  dev.pushErrorScope('validation');
+  for (let k = 0; k < 3; k++)
+    pb.dispatch(add.pipeline, bindGroups(dev, add, { a: bufs[0]!, b: ones, out: bufs[1]!, params }), 4, 1, 1, `add${k}`);
   await pb.done();
   const timings = await prof.read();
-  report['profile'] = { enabled: prof.enabled, timings: timings.length, positive: timings.every((t) => t.ms >= 0) };
+  const profErr = await dev.popErrorScope();
+  report['profile'] = { enabled: prof.enabled, timings: timings.length, positive: timings.every((t) => t.ms >= 0),
+    error: profErr ? profErr.message : '' };
   prof.destroy();
 
   // Device loss: an intentional destroy() of a second context reports nothing; a
