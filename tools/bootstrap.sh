@@ -62,7 +62,7 @@ fi
 
 # The test job builds every port (the default job only the vendored model).
 models=face-detection
-[ "$job" = test ] && models=face-detection,openwakeword
+[ "$job" = test ] && models=face-detection,openwakeword,llama
 if [ -f "$build/build.ninja" ]; then
 	meson configure "$build" -Dmodels="$models" >/dev/null
 else

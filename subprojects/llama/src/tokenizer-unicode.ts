@@ -40,7 +40,7 @@ let flagTable: Uint16Array | null = null; // 0 = not yet computed
 export function cptFlags(cp: number): number {
   if (cp < 0 || cp > 0x10ffff) return 0;
   if (flagTable === null) flagTable = new Uint16Array(0x110000);
-  let f = flagTable[cp];
+  let f = flagTable[cp]!; // cp is in [0, 0x10ffff]
   if (f !== 0) return f;
   const s = String.fromCodePoint(cp);
   f = F_UNDEFINED; // unassigned (Cn)
@@ -101,8 +101,9 @@ function byteMaps(): void {
   for (let b = 0; b < 256; b++) {
     const printable = (b >= 0x21 && b <= 0x7e) || (b >= 0xa1 && b <= 0xac) || (b >= 0xae && b <= 0xff);
     const cp = printable ? b : 256 + n++;
-    byteToChar[b] = String.fromCodePoint(cp);
-    charToByte.set(byteToChar[b], b);
+    const ch = String.fromCodePoint(cp);
+    byteToChar[b] = ch;
+    charToByte.set(ch, b);
   }
 }
 
@@ -135,8 +136,9 @@ function perPiece(cpts: number[], offsets: number[],
     const end = start + len;
     start = end;
     let prev = ini;
-    const cpt = (p: number): number => (p >= ini && p < end ? cpts[p] : -1);
-    const fl = (p: number): number => (p >= ini && p < end ? cptFlags(cpts[p]) : 0);
+    // [ini, end) lies inside CPTS: OFFSETS are lengths that sum to its length
+    const cpt = (p: number): number => (p >= ini && p < end ? cpts[p]! : -1);
+    const fl = (p: number): number => (p >= ini && p < end ? cptFlags(cpts[p]!) : 0);
     const add = (e: number): number => {
       const l = e - prev;
       if (l > 0) out.push(l);
@@ -295,14 +297,15 @@ const custom = new Map<string, Splitter>([
 // ---- std::regex emulation --------------------------------------------------
 
 // Category -> [stand-in character, the ASCII members written as class text].
-const CAT: Record<string, [string, string]> = {
+type Category = 'N' | 'L' | 'P' | 'M' | 'S';
+const CAT: Record<Category, [string, string]> = {
   N: ['\u00d1', '0-9'],
   L: ['\u00d2', 'A-Za-z'],
   P: ['\u00d3', '!-#%-*,-/:-;?-@\\[-\\]_\\{\\}'],
   M: ['\u00d4', ''],
   S: ['\u00d5', '\\$\\+<->\\^`\\|\\~'],
 };
-const CAT_ALIAS: Record<string, string> = { N: 'N', L: 'L', P: 'P', M: 'M', S: 'S', Lu: 'L', Ll: 'L', Lt: 'L', Lm: 'L', Lo: 'L' };
+const CAT_ALIAS: Record<string, Category> = { N: 'N', L: 'L', P: 'P', M: 'M', S: 'S', Lu: 'L', Ll: 'L', Lt: 'L', Lm: 'L', Lo: 'L' };
 const reCategory = /\\p\{(N|L|P|M|S|Lu|Ll|Lt|Lm|Lo)\}/;
 
 function collapsedChar(cp: number): string {
@@ -336,7 +339,8 @@ function translate(expr: string, collapse: boolean): string {
       if (collapse && nx === 'p') {
         const m = reCategory.exec(expr.slice(i));
         if (m && m.index === 0) {
-          const [stand, ascii] = CAT[CAT_ALIAS[m[1]]];
+          // group 1 always takes part and is one of CAT_ALIAS's keys
+          const [stand, ascii] = CAT[CAT_ALIAS[m[1]!]!];
           out += inside ? stand + ascii : '[' + stand + ascii + ']';
           i += m[0].length - 1;
           continue;
@@ -374,14 +378,15 @@ function splitRegex(c: Compiled, text: string, cuOf: number[], offsets: number[]
   const out: number[] = [];
   let start = 0;
   for (const len of offsets) {
-    const a = cuOf[start];
+    // CUOF has an entry per code point plus one for the end
+    const a = cuOf[start]!;
     const piece = text.slice(a, cuOf[start + len]);
     // code-unit offset in piece -> code point count
     const cpAt = (cu: number): number => {
       let lo = start, hi = start + len;
       while (lo < hi) {
         const mid = (lo + hi) >> 1;
-        if (cuOf[mid] - a < cu) lo = mid + 1; else hi = mid;
+        if (cuOf[mid]! - a < cu) lo = mid + 1; else hi = mid;
       }
       return lo - start;
     };
@@ -449,7 +454,7 @@ export function regexSplit(text: string, exprs: readonly string[], byteEncodeWor
   let start = 0;
   for (const len of offsets) {
     let w = '';
-    for (let i = start; i < start + len; i++) w += String.fromCodePoint(cpts[i]);
+    for (let i = start; i < start + len; i++) w += String.fromCodePoint(cpts[i]!);
     start += len;
     words.push(byteEncodeWords ? byteEncode(w) : w);
   }

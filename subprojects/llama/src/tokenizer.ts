@@ -96,7 +96,8 @@ const PRE_LLAMA3: PreInfo = { exprs: [RE_LLAMA3], ignoreMerges: true, addBos: tr
 const PRE_GPT2: PreInfo = { exprs: [RE_GPT2] };
 const PRE_STARCODER: PreInfo = { exprs: ['\\p{N}', RE_GPT2] };
 const PRE_QWEN2: PreInfo = { exprs: [RE_QWEN2], cleanSpaces: false };
-const PRE_BLOOM: PreInfo = { exprs: [' ?[^(\\s|.,!?\u2026\u3002\uFF0C\u3001\u0964\u06D4\u060C)]+'] };
+const RE_BLOOM = ' ?[^(\\s|.,!?\u2026\u3002\uFF0C\u3001\u0964\u06D4\u060C)]+';
+const PRE_BLOOM: PreInfo = { exprs: [RE_BLOOM] };
 const PRE_GPT4O: PreInfo = {
   exprs: [GPT4O_WORDS + '|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n/]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+'],
   cleanSpaces: false,
@@ -138,7 +139,7 @@ const PRE: Record<string, PreInfo> = {
   'qwen35': { exprs: [RE_QWEN35], cleanSpaces: false },
   'poro-chat': { exprs: PRE_BLOOM.exprs, cleanSpaces: false },
   'bloom': PRE_BLOOM, 'gpt3-finnish': PRE_BLOOM,
-  'viking': { exprs: [PRE_BLOOM.exprs[0], '\\p{N}'], cleanSpaces: false },
+  'viking': { exprs: [RE_BLOOM, '\\p{N}'], cleanSpaces: false },
   'glm4': { exprs: [CONTR + '|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}' + TAIL] },
   'chatglm-bpe': { exprs: [CONTR + '|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}' + TAIL] },
   'tekken': {
@@ -162,8 +163,9 @@ const PRE: Record<string, PreInfo> = {
   'granite-embed-multi-311m': { exprs: [RE_NEWLINES], escapeWhitespaces: true, byteEncode: false },
   'sarvam-moe': { exprs: [RE_NEWLINES], escapeWhitespaces: true, byteEncode: false, cleanSpaces: false },
 };
-PRE['bailingmoe2'] = PRE['llada-moe'] = PRE['bailingmoe'];
-PRE['hunyuan-dense'] = PRE['joyai-llm'] = PRE['hy_v4'] = PRE['deepseek-v3'];
+// (both entries are in the table above)
+PRE['bailingmoe2'] = PRE['llada-moe'] = PRE['bailingmoe']!;
+PRE['hunyuan-dense'] = PRE['joyai-llm'] = PRE['hy_v4'] = PRE['deepseek-v3']!;
 
 // Token texts llama.cpp treats as end-of-generation (and so control).
 const EOG_TEXTS = new Set(['<|eot_id|>', '<|im_end|>', '<|end|>', '<|return|>', '<|call|>', '<|flush|>',
@@ -180,7 +182,8 @@ const FIM_TEXTS: Record<string, string[]> = {
   fim_sep: ['<|file_sep|>'],
 };
 
-/** Binary heap; BEFORE(a, b) true when a pops first. */
+/** Binary heap; BEFORE(a, b) true when a pops first.  Indices below are
+ *  all < a.length; pop() is only called when size > 0. */
 class Heap<T> {
   private a: T[] = [];
   constructor(private before: (x: T, y: T) => boolean) {}
@@ -191,14 +194,14 @@ class Heap<T> {
     let i = a.length - 1;
     while (i > 0) {
       const p = (i - 1) >> 1;
-      if (!this.before(a[i], a[p])) break;
-      [a[i], a[p]] = [a[p], a[i]];
+      if (!this.before(a[i]!, a[p]!)) break;
+      [a[i], a[p]] = [a[p]!, a[i]!];
       i = p;
     }
   }
   pop(): T {
     const a = this.a;
-    const top = a[0];
+    const top = a[0]!;
     const last = a.pop()!;
     if (a.length) {
       a[0] = last;
@@ -206,10 +209,10 @@ class Heap<T> {
       for (;;) {
         const l = 2 * i + 1, r = l + 1;
         let m = i;
-        if (l < a.length && this.before(a[l], a[m])) m = l;
-        if (r < a.length && this.before(a[r], a[m])) m = r;
+        if (l < a.length && this.before(a[l]!, a[m]!)) m = l;
+        if (r < a.length && this.before(a[r]!, a[m]!)) m = r;
         if (m === i) break;
-        [a[i], a[m]] = [a[m], a[i]];
+        [a[i], a[m]] = [a[m]!, a[i]!];
         i = m;
       }
     }
@@ -319,22 +322,22 @@ export class Tokenizer {
       const bin = atob(b64);
       const bytes = Uint8Array.from(bin, (c) => c.charCodeAt(0));
       this.rawBytes.set(Number(k), bytes);
-      if (bytes.length === 1) this.byteTokens.set(bytes[0], Number(k));
+      if (bytes.length === 1) this.byteTokens.set(bytes[0]!, Number(k));
     }
     let maxLen = 0;
-    for (let i = 0; i < n; i++) {
+    for (let i = 0; i < n; i++) { // i < n === this.tokens.length below
       if (this.tokens[i] === '') this.tokens[i] = `[EMPTY_${i}]`;
-      if (!this.rawBytes.has(i)) this.tokenToId.set(this.tokens[i], i);
-      maxLen = Math.max(maxLen, utf8Length(this.tokens[i]));
+      if (!this.rawBytes.has(i)) this.tokenToId.set(this.tokens[i]!, i);
+      maxLen = Math.max(maxLen, utf8Length(this.tokens[i]!));
       const s = j.scores?.[i];
       this.scores[i] = typeof s === 'number' ? s : 0;
-      this.attrs[i] = j.token_types ? (TYPE_TO_ATTR[j.token_types[i]] ?? 0) : A_NORMAL;
+      this.attrs[i] = j.token_types ? (TYPE_TO_ATTR[j.token_types[i] ?? -1] ?? 0) : A_NORMAL;
     }
     this.maxTokenLen = maxLen;
     if (kind === 'bpe') {
       const merges = j.merges ?? [];
       for (let i = 0; i < merges.length; i++) {
-        const w = merges[i];
+        const w = merges[i]!;
         const p = w.indexOf(' ', 1);
         // the merge string itself is the key when its one space separates
         // the pair (the usual case); else a key that keeps the pair apart
@@ -362,23 +365,25 @@ export class Tokenizer {
     // llama.cpp's by-text fixes of token attributes, in its order
     const attrs = this.attrs;
     const idOf = (t: string): number => this.tokenToId.get(t) ?? NONE;
-    const makeControl = (id: number): void => { attrs[id] |= A_CONTROL; };
+    const makeControl = (id: number): void => { attrs[id]! |= A_CONTROL; }; // ID: a found token
     if (eot === NONE) {
       for (const t of EOT_TEXTS) if (idOf(t) !== NONE) { eot = idOf(t); makeControl(eot); break; }
     }
     if (eom === NONE && idOf('<|eom_id|>') !== NONE) { eom = idOf('<|eom_id|>'); makeControl(eom); }
     const fim: Record<string, number> = {};
     for (const [k, texts] of Object.entries(FIM_TEXTS)) {
-      fim[k] = pick(NONE, k);
-      if (fim[k] === NONE) {
-        for (const t of texts) if (idOf(t) !== NONE) { fim[k] = idOf(t); makeControl(fim[k]); break; }
+      let id = pick(NONE, k);
+      if (id === NONE) {
+        for (const t of texts) if (idOf(t) !== NONE) { id = idOf(t); makeControl(id); break; }
       }
+      fim[k] = id;
     }
     for (let i = 0; i < n; i++) {
-      if ((attrs[i] & A_CONTROL) && this.tokens[i].includes('unused')) attrs[i] |= A_UNUSED;
+      if ((attrs[i]! & A_CONTROL) && this.tokens[i]!.includes('unused')) attrs[i]! |= A_UNUSED;
     }
     const eog = new Set<number>();
-    for (const k of ['fim_pad', 'fim_rep', 'fim_sep']) if (fim[k] !== NONE) eog.add(fim[k]);
+    // (FIM_TEXTS has these keys, so the loop above set them)
+    for (const k of ['fim_pad', 'fim_rep', 'fim_sep']) if (fim[k] !== NONE) eog.add(fim[k]!);
     for (const t of EOG_TEXTS) {
       const id = idOf(t);
       if (id !== NONE) { eog.add(id); makeControl(id); }
@@ -404,9 +409,9 @@ export class Tokenizer {
     const specials: number[] = [];
     const byteLen = new Map<number, number>();
     for (let i = 0; i < n; i++) {
-      if ((attrs[i] & (A_CONTROL | A_USER_DEFINED | A_UNKNOWN)) && !this.rawBytes.has(i)) {
+      if ((attrs[i]! & (A_CONTROL | A_USER_DEFINED | A_UNKNOWN)) && !this.rawBytes.has(i)) {
         specials.push(i);
-        byteLen.set(i, utf8Length(this.tokens[i]));
+        byteLen.set(i, utf8Length(this.tokens[i]!));
       }
     }
     specials.sort((a, b) => byteLen.get(b)! - byteLen.get(a)! || a - b);
@@ -415,9 +420,9 @@ export class Tokenizer {
 
     const name = (opts.modelName ?? '').toLowerCase();
     if (name.includes('phi-3') || name.includes('phi3')) {
-      for (const id of specials) attrs[id] |= A_RSTRIP;
-      if (idOf('</s>') !== NONE) attrs[idOf('</s>')] |= A_RSTRIP;
-      for (const t of ['<unk>', '<s>', '<|endoftext|>']) if (idOf(t) !== NONE) attrs[idOf(t)] &= ~A_RSTRIP;
+      for (const id of specials) attrs[id]! |= A_RSTRIP;
+      if (idOf('</s>') !== NONE) attrs[idOf('</s>')]! |= A_RSTRIP;
+      for (const t of ['<unk>', '<s>', '<|endoftext|>']) if (idOf(t) !== NONE) attrs[idOf(t)]! &= ~A_RSTRIP;
     }
 
     this.bos = bos; this.eos = eos; this.eot = eot; this.unk = unk; this.sep = sep; this.pad = pad;
@@ -434,8 +439,9 @@ export class Tokenizer {
     this.chatTemplate = j.chat_template;
   }
 
-  /** The text of token ID as stored in the vocabulary. */
-  tokenText(id: number): string {
+  /** The text of token ID as stored in the vocabulary (undefined when ID
+   *  is not in [0, vocabSize)). */
+  tokenText(id: number): string | undefined {
     return this.tokens[id];
   }
 
@@ -493,9 +499,9 @@ export class Tokenizer {
   private partition(text: string, parseSpecial: boolean): Fragment[] {
     let frags: Fragment[] = [text];
     for (const id of this.specials) {
-      const attr = this.attrs[id];
+      const attr = this.attrs[id]!; // specials are ids of the vocabulary
       if (!parseSpecial && (attr & (A_CONTROL | A_UNKNOWN))) continue;
-      const tt = this.tokens[id];
+      const tt = this.tokens[id]!;
       let found = false;
       for (const f of frags) if (typeof f === 'string' && f.includes(tt)) { found = true; break; }
       if (!found) continue;
@@ -507,11 +513,11 @@ export class Tokenizer {
           const m = rest.indexOf(tt);
           if (m < 0) { if (rest.length) next.push(rest); break; }
           let left = rest.slice(0, m);
-          if (attr & A_LSTRIP) { let e = left.length; while (e > 0 && isSpaceCh(left[e - 1])) e--; left = left.slice(0, e); }
+          if (attr & A_LSTRIP) { let e = left.length; while (e > 0 && isSpaceCh(left[e - 1]!)) e--; left = left.slice(0, e); }
           if (left.length) next.push(left);
           next.push(id);
           rest = rest.slice(m + tt.length);
-          if (attr & A_RSTRIP) { let b = 0; while (b < rest.length && isSpaceCh(rest[b])) b++; rest = rest.slice(b); }
+          if (attr & A_RSTRIP) { let b = 0; while (b < rest.length && isSpaceCh(rest[b]!)) b++; rest = rest.slice(b); }
           if (!rest.length) break;
         }
       }
@@ -535,7 +541,9 @@ export class Tokenizer {
     }
     const n = start.length;
     if (n === 0) return;
-    const len = start.map((s, i) => (i + 1 < n ? start[i + 1] : text.length) - s);
+    // below, every index into start/len/prev/next is in [0, n): pairs come
+    // from tryAdd, which drops -1, and prev/next hold indices or -1
+    const len = start.map((s, i) => (i + 1 < n ? start[i + 1]! : text.length) - s);
     const prev = start.map((_, i) => i - 1);
     const next = start.map((_, i) => (i + 1 < n ? i + 1 : -1));
     // higher score first; on a tie the leftmost
@@ -543,26 +551,27 @@ export class Tokenizer {
     const revMerge = new Map<string, [number, number]>();
     const tryAdd = (l: number, r: number): void => {
       if (l < 0 || r < 0) return;
-      const s = text.slice(start[l], start[l] + len[l] + len[r]);
+      const s = text.slice(start[l], start[l]! + len[l]! + len[r]!);
       const id = this.tokenToId.get(s);
       if (id === undefined) return;
-      queue.push({ left: l, right: r, rank: this.scores[id], size: s.length, text: s });
+      queue.push({ left: l, right: r, rank: this.scores[id]!, size: s.length, text: s });
       revMerge.set(s, [l, r]);
     };
     for (let i = 1; i < n; i++) tryAdd(i - 1, i);
     while (queue.size) {
       const bg = queue.pop();
       const l = bg.left, r = bg.right;
-      if (len[l] === 0 || len[r] === 0 || len[l] + len[r] !== bg.size) continue;
-      len[l] += len[r];
+      if (len[l] === 0 || len[r] === 0 || len[l]! + len[r]! !== bg.size) continue;
+      len[l]! += len[r]!;
       len[r] = 0;
-      next[l] = next[r];
-      if (next[r] >= 0) prev[next[r]] = l;
-      tryAdd(prev[l], l);
-      tryAdd(l, next[l]);
+      const nr = next[r]!;
+      next[l] = nr;
+      if (nr >= 0) prev[nr] = l;
+      tryAdd(prev[l]!, l);
+      tryAdd(l, nr);
     }
     const reseg = (i: number): void => {
-      const s = text.slice(start[i], start[i] + len[i]);
+      const s = text.slice(start[i], start[i]! + len[i]!);
       const id = this.tokenToId.get(s);
       if (id !== undefined) { out.push(id); return; }
       const p = revMerge.get(s);
@@ -570,7 +579,7 @@ export class Tokenizer {
       reseg(p[0]);
       reseg(p[1]);
     };
-    for (let i = 0; i !== -1; i = next[i]) reseg(i);
+    for (let i = 0; i !== -1; i = next[i]!) reseg(i);
   }
 
   private mergeKey(a: string, b: string): string {
@@ -601,7 +610,8 @@ export class Tokenizer {
       const n = start.length;
       const prev = start.map((_, i) => i - 1);
       const next = start.map((_, i) => (i + 1 < n ? i + 1 : -1));
-      const sym = (i: number): string => word.slice(start[i], start[i] + len[i]);
+      // indices into start/len/prev/next are in [0, n), as in spm()
+      const sym = (i: number): string => word.slice(start[i], start[i]! + len[i]!);
       const tryAdd = (l: number, r: number): void => {
         if (l < 0 || r < 0) return;
         const a = sym(l), b = sym(r);
@@ -615,12 +625,13 @@ export class Tokenizer {
         const l = bg.left, r = bg.right;
         if (len[l] === 0 || len[r] === 0) continue;
         if (sym(l) + sym(r) !== bg.text) continue;
-        len[l] += len[r];
+        len[l]! += len[r]!;
         len[r] = 0;
-        next[l] = next[r];
-        if (next[r] >= 0) prev[next[r]] = l;
-        tryAdd(prev[l], l);
-        tryAdd(l, next[l]);
+        const nr = next[r]!;
+        next[l] = nr;
+        if (nr >= 0) prev[nr] = l;
+        tryAdd(prev[l]!, l);
+        tryAdd(l, nr);
       }
       for (let i = 0; i < n; i++) {
         if (len[i] === 0) continue;
@@ -669,13 +680,13 @@ export class Tokenizer {
         const c = w.codePointAt(i)!;
         i += c > 0xffff ? 2 : 1;
         cu.push(i);
-        by.push(by[by.length - 1] + (c < 0x80 ? 1 : c < 0x800 ? 2 : c < 0x10000 ? 3 : 4));
+        by.push(by[by.length - 1]! + (c < 0x80 ? 1 : c < 0x800 ? 2 : c < 0x10000 ? 3 : 4));
       }
       const before = out.length;
       for (let i = 0; i < cu.length - 1; ) {
         let matched = -1;
         for (let j = cu.length - 1; j > i; j--) {
-          if (by[j] - by[i] > this.maxTokenLen + 1) continue;
+          if (by[j]! - by[i]! > this.maxTokenLen + 1) continue;
           const id = this.tokenToId.get(w.slice(cu[i], cu[j]));
           if (id !== undefined) { out.push(id); matched = j; break; }
         }
@@ -692,7 +703,7 @@ export class Tokenizer {
    *  and unknown tokens are empty unless SPECIAL. */
   tokenToBytes(id: number, special = true): Uint8Array {
     if (id < 0 || id >= this.vocabSize) return new Uint8Array(0);
-    const attr = this.attrs[id];
+    const attr = this.attrs[id]!;
     if (!special && (attr & (A_UNKNOWN | A_CONTROL))) return new Uint8Array(0);
     let p = this.pieces[id];
     if (!p) {
@@ -708,9 +719,10 @@ export class Tokenizer {
     return decoder.decode(this.tokenToBytes(id, special));
   }
 
+  /** ID is in [0, vocabSize) (tokenToBytes checks). */
   private piece(id: number): Uint8Array {
-    const attr = this.attrs[id];
-    const text = this.tokens[id];
+    const attr = this.attrs[id]!;
+    const text = this.tokens[id]!;
     const raw = this.rawBytes.get(id) ?? utf8(text);
     if (attr & (A_UNKNOWN | A_CONTROL | A_USER_DEFINED)) return raw;
     if (attr & A_NORMAL) {
@@ -747,7 +759,7 @@ export class Tokenizer {
     const parts: Uint8Array[] = [];
     let total = 0;
     for (let i = lo; i < hi; i++) {
-      let p = this.tokenToBytes(ids[i], special);
+      let p = this.tokenToBytes(ids[i]!, special);
       if (removeSpace && p.length && p[0] === 0x20) p = p.subarray(1);
       removeSpace = false;
       parts.push(p);
@@ -768,7 +780,7 @@ function cleanUp(text: Uint8Array): Uint8Array {
   let n = total;
   total = n ? 1 : 0;
   for (let i = 1; i < n; i++) {
-    const x = text[i];
+    const x = text[i]!; // i < n <= text.length
     if (text[i - 1] === SP && (x === Q || x === BANG || x === DOT || x === COMMA)) total--;
     text[total++] = x;
   }
@@ -776,7 +788,7 @@ function cleanUp(text: Uint8Array): Uint8Array {
   n = total;
   total = n ? 1 : 0;
   for (let i = 1; i < n; i++) {
-    const x = text[i];
+    const x = text[i]!; // i < n <= text.length
     if (x === APOS && i + 1 < n && text[i - 1] === SP && text[i + 1] === SP) {
       total--;
       text[++i] = 0;
@@ -787,7 +799,7 @@ function cleanUp(text: Uint8Array): Uint8Array {
   n = total;
   total = n ? 1 : 0;
   for (let i = 1; i < n; i++) {
-    const x = text[i];
+    const x = text[i]!; // i < n <= text.length
     if (text[i - 1] === SP && x === APOS && i + 1 < n) {
       const x1 = text[i + 1];
       if (x1 === 0x73 || x1 === 0x6d) total--;
