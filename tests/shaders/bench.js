@@ -1,10 +1,11 @@
 // Benchmark page: the tiled matmul against the naive one-thread-per-output
 // matmul on the same adapter in one run, N×N×N for each size.  Wall time
-// from submit to onSubmittedWorkDone after one warm-up run, best of the
-// timed repetitions; a fast adapter gets batches of dispatches per
+// from submit to onSubmittedWorkDone after one warm-up run, median [min–max]
+// of the timed repetitions; a fast adapter gets batches of dispatches per
 // submission (≥ 0.2 s each) so submit latency does not count.  16 sampled
 // outputs are checked against a float64 dot product so the figures are of
-// correct work.
+// correct work.  Each size's GFLOP/s is also logged as a `RESULT {json}`
+// line (tests/bench/record.py), the naive matmul as the peer.
 import { Runner, packParams, rand, rng } from './harness.js';
 
 async function timeOne(device, r, name, bufs, n, log) {
@@ -32,13 +33,22 @@ async function timeOne(device, r, name, bufs, n, log) {
   };
   const warm = await once(1);
   const batch = Math.min(1000, Math.max(1, Math.ceil(0.2 / warm)));
-  // repeat while cheap: at least one timed run, more if each is short
-  const reps = warm > 5 ? 1 : warm > 1 ? 2 : 3;
-  let best = Infinity;
-  for (let i = 0; i < reps; i++) best = Math.min(best, await once(batch));
+  // repeat while cheap: three timed runs, two if each is long
+  const reps = warm > 5 ? 2 : 3;
+  const secs = [];
+  for (let i = 0; i < reps; i++) secs.push(await once(batch));
   u.destroy();
-  return { secs: best, reps, batch };
+  return { secs, reps, batch };
 }
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b), h = s.length >> 1;
+  return s.length % 2 ? s[h] : (s[h - 1] + s[h]) / 2;
+};
+const stats = (xs) => {
+  const r = (v) => Number(v.toPrecision(5));
+  return { median: r(median(xs)), min: r(Math.min(...xs)), max: r(Math.max(...xs)), n: xs.length };
+};
 
 async function check(device, bufs, a, b, n, r) {
   const st = device.createBuffer({ size: n * n * 4, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
@@ -64,6 +74,8 @@ export async function runBench(device, shaders, log, opts) {
   const sizes = opts.sizes || [512, 1024];
   let ok = true;
   log('matmul benchmark: C = A·B, N×N×N, f32, 2·N³ flops per run');
+  const ai = device.adapterInfo || {};
+  const adapter = [ai.vendor, ai.architecture, ai.device, ai.description].filter(Boolean).join(' ') || undefined;
   for (const n of sizes) {
     const rr = rng(n);
     const a = rand(rr, n * n), b = rand(rr, n * n);
@@ -77,14 +89,21 @@ export async function runBench(device, shaders, log, opts) {
     for (const name of ['matmul', 'matmulNaive']) {
       const t = await timeOne(device, r, name, bufs, n, log);
       const worst = await check(device, bufs, a, b, n, rr);
-      const gflops = (2 * n ** 3) / t.secs / 1e9;
-      res[name] = gflops;
+      const all = t.secs.map((s) => (2 * n ** 3) / s / 1e9);
+      const gflops = median(all), secs = median(t.secs);
+      res[name] = stats(all);
       if (!(worst <= 1)) ok = false;
       log(`  ${n}^3 ${name === 'matmul' ? 'tiled      ' : 'naive      '}: ${gflops.toFixed(3)} GFLOP/s ` +
-        `(${(t.secs * 1000).toFixed(t.secs < 0.01 ? 3 : 0)} ms per run, best of ${t.reps}` +
+        `[${Math.min(...all).toFixed(3)}–${Math.max(...all).toFixed(3)}] ` +
+        `(${(secs * 1000).toFixed(secs < 0.01 ? 3 : 0)} ms per run, median of ${t.reps}` +
         `${t.batch > 1 ? ` batches of ${t.batch}` : ''}; sampled check ${worst <= 1 ? 'ok' : 'FAILED'})`);
     }
-    log(`  ${n}^3 tiled / naive: ${(res.matmul / res.matmulNaive).toFixed(2)}x`);
+    const ratio = res.matmul.median / res.matmulNaive.median;
+    log(`  ${n}^3 tiled / naive: ${ratio.toFixed(2)}x`);
+    log('RESULT ' + JSON.stringify({
+      what: `matmul.wgsl (tiled) ${n}×${n}×${n} f32`, unit: 'GFLOP/s', m2w: res.matmul,
+      peer: { name: 'matmul_naive.wgsl (one thread per output)', ...res.matmulNaive },
+      ratio: Number(ratio.toFixed(3)), adapter }));
     for (const v of Object.values(bufs)) v.destroy();
   }
   return ok;

@@ -2,7 +2,8 @@
 // output + bias + the skip path + ReLU.  The skip is the block input,
 // through a 2×2 stride-2 max pool where the block strides (STRIDED), and
 // zero-padded from SKIPC to COUT channels (TFLite's channel PAD) by index
-// math: output channels ≥ SKIPC add nothing.  NCHW f32.
+// math: output channels ≥ SKIPC add nothing.  NCHW, stored as `real` (f32,
+// or f16 in the F16 variant: weights and activations), computed in f32.
 //
 // Each invocation computes eight output channels (two vec4 accumulators)
 // of eight pixels t + i·NT (NT = OH·OW/8, i < 8): neighbouring
@@ -12,11 +13,11 @@
 // single SIMD load or one broadcast load), and coalesced on a GPU.  Per
 // input channel: 8 activation loads and 8 weights feed 64 multiply-adds.
 //
-// @group(0) @binding(0) d: array<f32> [CIN, OH·OW] depthwise output
-// @group(0) @binding(1) w: array<vec4<f32>> [CIN, COUTP] filter (pack.wgsl)
-// @group(0) @binding(2) bias: array<f32> [COUT]
-// @group(0) @binding(3) x: array<f32> [SKIPC, IH·IW] block input
-// @group(0) @binding(4) y: array<f32> [COUT, OH·OW] output
+// @group(0) @binding(0) d: array<real> [CIN, OH·OW] depthwise output
+// @group(0) @binding(1) w: array<vec4<real>> [CIN, COUTP] filter (pack.wgsl)
+// @group(0) @binding(2) bias: array<real> [COUT]
+// @group(0) @binding(3) x: array<real> [SKIPC, IH·IW] block input
+// @group(0) @binding(4) y: array<real> [COUT, OH·OW] output
 //
 // Overrides: CIN, COUT, COUTP (COUT rounded up to 8), SKIPC, OH, OW
 // (OH·OW a multiple of 32), STRIDED (0 or 1; the input is then 2·OH × 2·OW).
@@ -32,29 +33,29 @@ override OH: u32 = 64u;
 override OW: u32 = 64u;
 override STRIDED: u32 = 0u;
 
-@group(0) @binding(0) var<storage, read> d: array<f32>;
-@group(0) @binding(1) var<storage, read> w: array<vec4<f32>>;
-@group(0) @binding(2) var<storage, read> bias: array<f32>;
-@group(0) @binding(3) var<storage, read> x: array<f32>;
-@group(0) @binding(4) var<storage, read_write> y: array<f32>;
+@group(0) @binding(0) var<storage, read> d: array<real>;
+@group(0) @binding(1) var<storage, read> w: array<vec4<real>>;
+@group(0) @binding(2) var<storage, read> bias: array<real>;
+@group(0) @binding(3) var<storage, read> x: array<real>;
+@group(0) @binding(4) var<storage, read_write> y: array<real>;
 
 fn skip(co: u32, p: u32) -> f32 {
   if (STRIDED == 0u) {
-    return x[co * (OH * OW) + p];
+    return f32(x[co * (OH * OW) + p]);
   }
   let oy = p / OW;
   let ox = p % OW;
   let r0 = (co * 2u * OH + 2u * oy) * (2u * OW) + 2u * ox;
   let r1 = r0 + 2u * OW;
-  return max(max(x[r0], x[r0 + 1u]), max(x[r1], x[r1 + 1u]));
+  return f32(max(max(x[r0], x[r0 + 1u]), max(x[r1], x[r1 + 1u])));
 }
 
 fn store(co: u32, p: u32, v: f32) {
-  var s = v + bias[co];
+  var s = v + f32(bias[co]);
   if (co < SKIPC) {
     s += skip(co, p);
   }
-  y[co * (OH * OW) + p] = max(s, 0.0);
+  y[co * (OH * OW) + p] = real(max(s, 0.0));
 }
 
 fn store8(co0: u32, p: u32, lo: vec4<f32>, hi: vec4<f32>) {
@@ -96,17 +97,17 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
   let WQ = COUTP / 4u;
   for (var c = 0u; c < CIN; c++) {
     let row = c * HW + t;
-    let v0 = d[row];
-    let v1 = d[row + 1u * NT];
-    let v2 = d[row + 2u * NT];
-    let v3 = d[row + 3u * NT];
-    let v4 = d[row + 4u * NT];
-    let v5 = d[row + 5u * NT];
-    let v6 = d[row + 6u * NT];
-    let v7 = d[row + 7u * NT];
+    let v0 = f32(d[row]);
+    let v1 = f32(d[row + 1u * NT]);
+    let v2 = f32(d[row + 2u * NT]);
+    let v3 = f32(d[row + 3u * NT]);
+    let v4 = f32(d[row + 4u * NT]);
+    let v5 = f32(d[row + 5u * NT]);
+    let v6 = f32(d[row + 6u * NT]);
+    let v7 = f32(d[row + 7u * NT]);
     let k = c * WQ + blk * 2u;
-    let w0 = w[k];
-    let w1 = w[k + 1u];
+    let w0 = vec4<f32>(w[k]);
+    let w1 = vec4<f32>(w[k + 1u]);
     a0 += v0 * w0;
     b0 += v0 * w1;
     a1 += v1 * w0;

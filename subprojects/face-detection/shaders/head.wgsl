@@ -5,11 +5,13 @@
 // Channel co < A (anchors a cell) is a score, the rest box coordinates:
 // pixel p, anchor a lands at scores[SOFF + p·A + a] and
 // boxes[BOFF + (p·A + a)·16 + k].  Each invocation computes eight channels
-// of eight pixels t + i·HW/8, as block_pw.wgsl.
+// of eight pixels t + i·HW/8, as block_pw.wgsl.  Inputs stored as `real`
+// (f16 in the F16 variant), computed in f32; the outputs are f32 always, so
+// the read-back and decode do not depend on the precision.
 //
-// @group(0) @binding(0) x: array<f32> [CIN, HW] feature map
-// @group(0) @binding(1) w: array<vec4<f32>> [CIN, COUTP] both filters
-// @group(0) @binding(2) bias: array<f32> [A + 16·A] both biases
+// @group(0) @binding(0) x: array<real> [CIN, HW] feature map
+// @group(0) @binding(1) w: array<vec4<real>> [CIN, COUTP] both filters
+// @group(0) @binding(2) bias: array<real> [A + 16·A] both biases
 // @group(0) @binding(3) scores: array<f32> [896] output rows
 // @group(0) @binding(4) boxes: array<f32> [896·16] output rows
 //
@@ -25,9 +27,9 @@ override HW: u32 = 256u;
 override SOFF: u32 = 0u;
 override BOFF: u32 = 0u;
 
-@group(0) @binding(0) var<storage, read> x: array<f32>;
-@group(0) @binding(1) var<storage, read> w: array<vec4<f32>>;
-@group(0) @binding(2) var<storage, read> bias: array<f32>;
+@group(0) @binding(0) var<storage, read> x: array<real>;
+@group(0) @binding(1) var<storage, read> w: array<vec4<real>>;
+@group(0) @binding(2) var<storage, read> bias: array<real>;
 @group(0) @binding(3) var<storage, read_write> scores: array<f32>;
 @group(0) @binding(4) var<storage, read_write> boxes: array<f32>;
 
@@ -35,7 +37,7 @@ fn store(co: u32, p: u32, v: f32) {
   if (co >= 17u * A) {
     return;
   }
-  let s = v + bias[co];
+  let s = v + f32(bias[co]);
   if (co < A) {
     scores[SOFF + p * A + co] = s;
   } else {
@@ -77,17 +79,17 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
   let WQ = COUTP / 4u;
   for (var c = 0u; c < CIN; c++) {
     let row = c * HW + t;
-    let v0 = x[row];
-    let v1 = x[row + 1u * NT];
-    let v2 = x[row + 2u * NT];
-    let v3 = x[row + 3u * NT];
-    let v4 = x[row + 4u * NT];
-    let v5 = x[row + 5u * NT];
-    let v6 = x[row + 6u * NT];
-    let v7 = x[row + 7u * NT];
+    let v0 = f32(x[row]);
+    let v1 = f32(x[row + 1u * NT]);
+    let v2 = f32(x[row + 2u * NT]);
+    let v3 = f32(x[row + 3u * NT]);
+    let v4 = f32(x[row + 4u * NT]);
+    let v5 = f32(x[row + 5u * NT]);
+    let v6 = f32(x[row + 6u * NT]);
+    let v7 = f32(x[row + 7u * NT]);
     let k = c * WQ + blk * 2u;
-    let w0 = w[k];
-    let w1 = w[k + 1u];
+    let w0 = vec4<f32>(w[k]);
+    let w1 = vec4<f32>(w[k + 1u]);
     a0 += v0 * w0;
     b0 += v0 * w1;
     a1 += v1 * w0;

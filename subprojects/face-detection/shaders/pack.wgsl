@@ -2,10 +2,11 @@
 // OIHW) transposed into columns coOff.. of a [K, stride] matrix, so that
 // the fused kernels read eight output channels of one tap as two vec4s.
 // Columns no filter writes keep their zeros (a new buffer's).  Runs once
-// per filter, at load.
+// per filter, at load.  Element type `real` (f16 in the F16 variant, for
+// f16 weights).
 //
-// @group(0) @binding(0) w: array<f32> [Cout, K] input
-// @group(0) @binding(1) out: array<f32> [K, stride] output
+// @group(0) @binding(0) w: array<real> [Cout, K] input
+// @group(0) @binding(1) out: array<real> [K, stride] output
 // @group(0) @binding(2) params: Params
 //
 // Params:
@@ -24,8 +25,8 @@ struct Params {
   coOff: u32,
 }
 
-@group(0) @binding(0) var<storage, read> w: array<f32>;
-@group(0) @binding(1) var<storage, read_write> out: array<f32>;
+@group(0) @binding(0) var<storage, read> w: array<real>;
+@group(0) @binding(1) var<storage, read_write> out: array<real>;
 @group(0) @binding(2) var<uniform> params: Params;
 
 @compute @workgroup_size(64)

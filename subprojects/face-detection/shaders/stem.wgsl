@@ -6,12 +6,13 @@
 // column 2·ox − 1 + kx, i.e. odd column ox − 1 (kx 0), even ox (1), odd ox
 // (2), even ox + 1 (3), odd ox + 1 (4).  Taps in the padding load a valid
 // neighbour and select 0.  Each invocation computes eight output channels
-// of eight pixels t + i·NT (NT = OH·OW/8), as block_pw.wgsl.
+// of eight pixels t + i·NT (NT = OH·OW/8), as block_pw.wgsl.  Stored as
+// `real` (f32, or f16 in the F16 variant), computed in f32.
 //
-// @group(0) @binding(0) x: array<f32> [CIN, H, 2, H/2] column-split input
-// @group(0) @binding(1) w: array<vec4<f32>> [CIN·25, COUTP] filter (pack.wgsl)
-// @group(0) @binding(2) bias: array<f32> [COUT]
-// @group(0) @binding(3) y: array<f32> [COUT, H/2, H/2] output
+// @group(0) @binding(0) x: array<real> [CIN, H, 2, H/2] column-split input
+// @group(0) @binding(1) w: array<vec4<real>> [CIN·25, COUTP] filter (pack.wgsl)
+// @group(0) @binding(2) bias: array<real> [COUT]
+// @group(0) @binding(3) y: array<real> [COUT, H/2, H/2] output
 //
 // Overrides: CIN, COUT, COUTP (COUT rounded up to 8), H (input side).
 // Dispatch: (H/2)²/8·(COUTP/8) invocations, 64 a workgroup.
@@ -23,22 +24,22 @@ override COUT: u32 = 24u;
 override COUTP: u32 = 24u;
 override H: u32 = 128u;
 
-@group(0) @binding(0) var<storage, read> x: array<f32>;
-@group(0) @binding(1) var<storage, read> w: array<vec4<f32>>;
-@group(0) @binding(2) var<storage, read> bias: array<f32>;
-@group(0) @binding(3) var<storage, read_write> y: array<f32>;
+@group(0) @binding(0) var<storage, read> x: array<real>;
+@group(0) @binding(1) var<storage, read> w: array<vec4<real>>;
+@group(0) @binding(2) var<storage, read> bias: array<real>;
+@group(0) @binding(3) var<storage, read_write> y: array<real>;
 
 fn tap(c: u32, iy: i32, ox: i32, kx: u32) -> f32 {
   let col = ox + i32((kx + 1u) / 2u) - 1;
   let half = i32(H / 2u);
   let ok = iy >= 0 && iy < i32(H) && col >= 0 && col < half;
   let at = (i32(c * H) + iy) * i32(H) + i32((kx + 1u) % 2u) * half + col;
-  return select(0.0, x[u32(max(at, 0))], ok);
+  return select(0.0, f32(x[u32(max(at, 0))]), ok);
 }
 
 fn store(co: u32, p: u32, v: f32) {
   if (co < COUT) {
-    y[co * (H * H / 4u) + p] = max(v + bias[co], 0.0);
+    y[co * (H * H / 4u) + p] = real(max(v + f32(bias[co]), 0.0));
   }
 }
 
@@ -92,8 +93,8 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
         let v6 = tap(c, iy + 12 * dy, ox, kx);
         let v7 = tap(c, iy + 14 * dy, ox, kx);
         let k = ((c * 5u + ky) * 5u + kx) * WQ + blk * 2u;
-        let w0 = w[k];
-        let w1 = w[k + 1u];
+        let w0 = vec4<f32>(w[k]);
+        let w1 = vec4<f32>(w[k + 1u]);
         a0 += v0 * w0;
         b0 += v0 * w1;
         a1 += v1 * w0;

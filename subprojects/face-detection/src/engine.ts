@@ -7,7 +7,10 @@
 // 1×1 convs on the 16×16 (block 10) and 8×8 (block 15) maps, reshaped and
 // concatenated into classificators [1, 896, 1] and regressors [1, 896, 16].
 //
-// This model's own shaders (../shaders/) run it in 35 dispatches, NCHW f32:
+// This model's own shaders (../shaders/) run it in 35 dispatches, NCHW, in
+// f32 or — with f16 set (an f16 weights file, a device with shader-f16) —
+// their F16 variants: weights and activations stored as f16, the arithmetic
+// in f32 either way (see index.ts for why); the two outputs stay f32:
 //   stem.wgsl      conv 5×5/2 + bias + ReLU, SAME padding as indexing
 //   block_dw.wgsl  a block's depthwise 3×3 + bias (stride 1 or 2)
 //   block_pw.wgsl  the block's 1×1 conv + bias + skip (max pool and channel
@@ -39,6 +42,8 @@ export interface Tensor {
   shape: number[];
   /** Byte offset in buffer (the heads' rows of the outputs). */
   offset: number;
+  /** Element type in buffer. */
+  dtype: 'f32' | 'f16';
 }
 
 interface Step {
@@ -67,6 +72,8 @@ export class Engine {
   readonly steps: Step[] = [];
   /** Pipelines made (one per distinct shader + constants). */
   pipelines = 0;
+  /** The F16 shader variants on f16 weights and activations. */
+  readonly f16: boolean;
   private readonly device: GPUDevice;
   private readonly shaders: ShaderModuleExports;
   private readonly weights: Weights;
@@ -74,14 +81,19 @@ export class Engine {
   private readonly cache = new Map<string, Kernel>();
   private readonly packs: { w: GPUBuffer; out: GPUBuffer; params: GPUBuffer; n: number }[] = [];
 
-  constructor(device: GPUDevice, shaders: ShaderModuleExports, weights: Weights) {
+  /**
+   * `f16`: run the F16 shader variants; the weights must then be f16 (the
+   * device must have shader-f16), else f32.
+   */
+  constructor(device: GPUDevice, shaders: ShaderModuleExports, weights: Weights, f16: boolean) {
     this.device = device;
     this.shaders = shaders;
     this.weights = weights;
+    this.f16 = f16;
     this.input = this.tensor('input', [1, 3, INPUT_SIZE, INPUT_SIZE]);
     this.inputSplit = this.tensor('input split', [1, 3, INPUT_SIZE, INPUT_SIZE]);
-    this.scores = this.tensor('classificators', [1, NUM_BOXES, 1]);
-    this.boxes = this.tensor('regressors', [1, NUM_BOXES, NUM_COORDS]);
+    this.scores = this.tensor('classificators', [1, NUM_BOXES, 1], 'f32');
+    this.boxes = this.tensor('regressors', [1, NUM_BOXES, NUM_COORDS], 'f32');
     this.build();
     this.runPacks();
   }
@@ -91,7 +103,7 @@ export class Engine {
     const on = capture?.enabled ?? false;
     for (const s of this.steps) {
       batcher.dispatch(s.pipeline, s.groups, s.workgroups, 1, 1, s.label);
-      if (on) for (const t of s.outs) capture!.capture(t.name, t.buffer, t.shape, { offset: t.offset });
+      if (on) for (const t of s.outs) capture!.capture(t.name, t.buffer, t.shape, { offset: t.offset, dtype: t.dtype });
     }
     if (on) {
       capture!.capture(this.scores.name, this.scores.buffer, this.scores.shape);
@@ -121,9 +133,15 @@ export class Engine {
     this.head(x, '16', rows8, 'reshape_2', 'reshape_3');
   }
 
-  private tensor(name: string, shape: number[]): Tensor {
-    const buffer = this.buffer(count(shape) * 4, name);
-    return { name, buffer, shape, offset: 0 };
+  /** Bytes of a weight or activation element. */
+  private get esize(): number {
+    return this.f16 ? 2 : 4;
+  }
+
+  /** An activation: of the engine's precision unless `dtype` says. */
+  private tensor(name: string, shape: number[], dtype: Tensor['dtype'] = this.f16 ? 'f16' : 'f32'): Tensor {
+    const buffer = this.buffer(count(shape) * (dtype === 'f16' ? 2 : 4), name);
+    return { name, buffer, shape, offset: 0, dtype };
   }
 
   private buffer(size: number, label: string): GPUBuffer {
@@ -140,6 +158,8 @@ export class Engine {
     const t = this.weights.get(name);
     if (!t) throw new Error(`face-detection: the weights have no ${name}`);
     if (t.offset !== 0 || t.chunks) throw new Error(`face-detection: ${name} is not a whole buffer`);
+    const want = this.f16 ? 'f16' : 'f32';
+    if (t.dtype !== want) throw new Error(`face-detection: ${name} is ${t.dtype}, the ${want} engine needs ${want} weights`);
     return { buffer: t.buffer, shape: t.shape };
   }
 
@@ -147,7 +167,8 @@ export class Engine {
     const key = `${shader}:${JSON.stringify(constants)}`;
     let k = this.cache.get(key);
     if (!k) {
-      k = createPipeline(this.device, this.shaders, shader, { constants, label: key });
+      k = createPipeline(this.device, this.shaders, shader, { f16: this.f16, constants, label: key });
+      if (k.f16 !== this.f16) throw new Error(`face-detection: ${shader} has no F16 variant`);
       this.cache.set(key, k);
       this.pipelines++;
     }
@@ -194,7 +215,7 @@ export class Engine {
       throw new Error(`face-detection: the stem is not a 5×5 conv of ${x.shape[1]} channels`);
     }
     const coutp = up8(cout);
-    const packed = this.buffer(cin * 25 * coutp * 4, 'conv2d packed');
+    const packed = this.buffer(cin * 25 * coutp * this.esize, 'conv2d packed');
     this.pack(w.buffer, cout, cin * 25, packed, coutp, 0);
     const y = this.tensor('activation', [1, cout, h / 2, h / 2]);
     this.step('stem', { CIN: cin, COUT: cout, COUTP: coutp, H: h },
@@ -224,7 +245,7 @@ export class Engine {
     const skipc = x.shape[1]!;
     if (cin !== cd || skipc > cout || (oh * ow) % (4 * PIXELS) !== 0) throw new Error(`face-detection: ${layer} does not fit block_pw.wgsl`);
     const coutp = up8(cout);
-    const packed = this.buffer(cin * coutp * 4, `${layer} packed`);
+    const packed = this.buffer(cin * coutp * this.esize, `${layer} packed`);
     this.pack(w.buffer, cout, cin, packed, coutp, 0);
     const y = this.tensor(name, [1, cout, oh, ow]);
     this.step('blockPw', { CIN: cin, COUT: cout, COUTP: coutp, SKIPC: skipc, OH: oh, OW: ow, STRIDED: strided ? 1 : 0 },
@@ -243,20 +264,22 @@ export class Engine {
       throw new Error(`face-detection: the ${s} heads do not fit head.wgsl`);
     }
     const coutp = up8(a * (1 + NUM_COORDS));
-    const packed = this.buffer(cin * coutp * 4, `head_${s} packed`);
+    const packed = this.buffer(cin * coutp * this.esize, `head_${s} packed`);
     this.pack(cw.buffer, a, cin, packed, coutp, 0);
     this.pack(rw.buffer, a * NUM_COORDS, cin, packed, coutp, a);
-    const bias = this.buffer(a * (1 + NUM_COORDS) * 4, `head_${s} bias`);
+    // (copy sizes and offsets: multiples of 4 bytes for A even in f16)
+    const es = this.esize;
+    const bias = this.buffer(a * (1 + NUM_COORDS) * es, `head_${s} bias`);
     const enc = this.device.createCommandEncoder();
-    enc.copyBufferToBuffer(this.weight(`classificator_${s}/Bias`).buffer, 0, bias, 0, a * 4);
-    enc.copyBufferToBuffer(this.weight(`regressor_${s}/Bias`).buffer, 0, bias, a * 4, a * NUM_COORDS * 4);
+    enc.copyBufferToBuffer(this.weight(`classificator_${s}/Bias`).buffer, 0, bias, 0, a * es);
+    enc.copyBufferToBuffer(this.weight(`regressor_${s}/Bias`).buffer, 0, bias, a * es, a * NUM_COORDS * es);
     this.device.queue.submit([enc.finish()]);
     const rows = h * w * a;
     this.step('head', { CIN: cin, A: a, COUTP: coutp, HW: h * w, SOFF: row, BOFF: row * NUM_COORDS },
       { x: x.buffer, w: packed, bias, scores: this.scores.buffer, boxes: this.boxes.buffer },
       ((h * w) / PIXELS) * (coutp / 8), `head_${s}`, [
-        { name: scoreName, buffer: this.scores.buffer, shape: [1, rows, 1], offset: row * 4 },
-        { name: boxName, buffer: this.boxes.buffer, shape: [1, rows, NUM_COORDS], offset: row * NUM_COORDS * 4 },
+        { name: scoreName, buffer: this.scores.buffer, shape: [1, rows, 1], offset: row * 4, dtype: 'f32' },
+        { name: boxName, buffer: this.boxes.buffer, shape: [1, rows, NUM_COORDS], offset: row * NUM_COORDS * 4, dtype: 'f32' },
       ]);
   }
 }

@@ -12,10 +12,29 @@
 // (./decode.ts).  opts.profile times each dispatch (timings()).
 //
 // The public API uses no WebGPU types, so a consumer type-checks without
-// @webgpu/types.  Computation is f32 throughout (the shaders declare
-// `alias real` for m2w-shadergen's f16 variants, unused: the weights ship
-// as f32 and the speed-up on this small model is not worth a second
-// numeric path yet).
+// @webgpu/types.
+//
+// Precision (opts.precision, default 'auto'): the package ships two weight
+// files, f32 and f16 (m2w-extract --dtype f16; the .tflite stores its
+// weights as f16 behind DEQUANTIZE ops, so the f16 file is exact and half
+// the bytes).  'f16' and 'auto' ask initDevice for shader-f16, which it
+// enables only after its two-pass check; with it the f16 file is loaded
+// and every dispatch runs its shader's F16 variant (m2w-shadergen --f16:
+// `alias real = f16`): weights and activations are stored as f16 (half
+// the bytes moved), each dispatch converts what it loads to f32 and
+// accumulates in f32, and rounds once to f16 on the store.  Why f32
+// accumulation: the network amplifies an error in its input about a
+// thousandfold by the heads (the f32 path's own rounding, ~1e-7, ends
+// near 3e-4), and f16 arithmetic rounds at every multiply-add (up to 96
+// per 1×1 output, 75 in the stem) where f16 storage rounds once per
+// value: measured against LiteRT.js (tests/face-detection/run-node.mjs,
+// lavapipe), f16 accumulation gave max abs errors of 6.2 on the blocks
+// (values to 138) and 1.4e-4 of the image on the faces, f32 accumulation
+// 0.36 and 4.8e-5.  Preprocessing samples and maps in f32 and stores f16;
+// the heads write the two outputs as f32, so the read-back and decode are
+// the same in both precisions.  Without a validated shader-f16 (or with
+// 'f32') the f32 file and shaders run, and info.f16 is false,
+// info.f16Reason says why.
 import { Batcher, DebugCapture, Profiler, createParamsBuffer, createPipeline, destroyWeights, initDevice, loadWeights, writeParams } from './runtime/index.js';
 import type { Kernel, Weights } from './runtime/index.js';
 import * as shaders from './shaders.js';
@@ -24,11 +43,14 @@ import { NUM_BOXES, NUM_COORDS, decodeFaces, ssdAnchors } from './decode.js';
 import { INPUT_SIZE, SourceTexture, letterbox, preprocessParams, sourceSize } from './preprocess.js';
 import type { Activation, DetectOptions, DetectSource, Face, LoadOptions, Model, ModelInfo } from './types.js';
 
-export type { Activation, Box, DetectOptions, DetectSource, Face, LoadOptions, Model, ModelInfo, Point } from './types.js';
+export type { Activation, Box, DetectOptions, DetectSource, Face, LoadOptions, Model, ModelInfo, Pixels, Point } from './types.js';
 export { ssdAnchors } from './decode.js';
 
-/** The weight files of this package: weights/<name>.json + .bin (m2w-extract). */
-export const WEIGHT_FILES: readonly string[] = ['face_detection_short_range'];
+/** The weight files of this package, by precision: weights/<name>.json + .bin (m2w-extract). */
+export const WEIGHT_FILES: Readonly<Record<'f32' | 'f16', string>> = {
+  f32: 'face_detection_short_range',
+  f16: 'face_detection_short_range_f16',
+};
 
 /**
  * Loads the model.  `url` is the folder holding the weight files (default:
@@ -37,21 +59,25 @@ export const WEIGHT_FILES: readonly string[] = ['face_detection_short_range'];
 export async function loadModel(url?: string | URL, opts: LoadOptions = {}): Promise<Model> {
   const base = url === undefined ? new URL('../weights/', import.meta.url) : new URL(String(url), globalThis.location?.href);
   const folder = base.href.endsWith('/') ? base : new URL(base.href + '/');
+  const precision = opts.precision ?? 'auto';
+  if (precision !== 'auto' && precision !== 'f32' && precision !== 'f16') throw new Error(`face-detection: precision ${String(precision)} is not 'auto', 'f32' or 'f16'`);
   let restartFrom: (() => Promise<unknown>) | undefined;
   const ctx = await initDevice({
-    wantF16: false,
+    wantF16: precision !== 'f32',
+    gpu: opts.gpu as GPU | undefined,
     reinit: () => (restartFrom ? restartFrom() : Promise.resolve()),
     onRestartNeeded: opts.onRestartNeeded ? (restart) => opts.onRestartNeeded?.(restart) : undefined,
   });
   restartFrom = () => loadModel(url, opts);
   const device = ctx.device;
+  const f16 = ctx.f16 && precision !== 'f32';
   const weights: Weights[] = [];
   const kernels = new Map<string, Kernel>();
   let engine: Engine | null = null;
   try {
     let done = 0;
     let known = 0;
-    for (const stem of WEIGHT_FILES) {
+    for (const stem of [WEIGHT_FILES[f16 ? 'f16' : 'f32']]) {
       let last = { loaded: 0, total: 0 };
       const w = await loadWeights(device, new URL(stem + '.json', folder), {
         label: stem,
@@ -64,8 +90,8 @@ export async function loadModel(url?: string | URL, opts: LoadOptions = {}): Pro
       known += last.total;
       weights.push(w);
     }
-    kernels.set('preprocess', createPipeline(device, shaders, 'preprocess', { f16: false }));
-    engine = new Engine(device, shaders, weights[0]!);
+    kernels.set('preprocess', createPipeline(device, shaders, 'preprocess', { f16 }));
+    engine = new Engine(device, shaders, weights[0]!, f16);
   } catch (e) {
     for (const w of weights) destroyWeights(w);
     ctx.destroy();
@@ -82,7 +108,8 @@ export async function loadModel(url?: string | URL, opts: LoadOptions = {}): Pro
   }
   const info: ModelInfo = {
     adapter: ctx.adapterInfo.description || ctx.adapterInfo.device || ctx.adapterInfo.vendor,
-    f16: false,
+    f16,
+    f16Reason: f16 ? '' : precision === 'f32' ? 'precision f32 requested' : ctx.f16Reason,
     tensors,
     weightBytes,
     shaders: Object.keys(shaders).filter((k) => k.endsWith('Info')).map((k) => k.slice(0, -4)),
@@ -121,7 +148,7 @@ export async function loadModel(url?: string | URL, opts: LoadOptions = {}): Pro
     writeParams(device, preParams, pre.info, preprocessParams(width, height));
     capture.clear();
     batcher.dispatch(pre.pipeline, preGroup, Math.ceil((INPUT_SIZE * INPUT_SIZE) / 256), 1, 1, 'preprocess');
-    if (capture.enabled) capture.capture('input', eng.input.buffer, eng.input.shape);
+    if (capture.enabled) capture.capture('input', eng.input.buffer, eng.input.shape, { dtype: eng.input.dtype });
     eng.record(batcher, capture);
     batcher.copy(eng.scores.buffer, 0, staging, 0, scoreBytes);
     batcher.copy(eng.boxes.buffer, 0, staging, scoreBytes, boxBytes);

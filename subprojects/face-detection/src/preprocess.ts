@@ -16,8 +16,12 @@
 // reference (tests/face-detection/images.py) does the same in NumPy
 // float64 and the 'input' checkpoint compares the two.
 
-/** What detect() accepts, as far as this file needs to know. */
-type Source = ImageBitmap | HTMLCanvasElement | OffscreenCanvas | HTMLVideoElement | ImageData;
+import type { DetectSource as Source, Pixels } from './types.js';
+
+/** An ImageData, or pixels of its layout (types.ts Pixels): written with writeTexture. */
+function isPixels(src: Source): src is Pixels {
+  return (typeof ImageData !== 'undefined' && src instanceof ImageData) || ArrayBuffer.isView((src as Partial<Pixels>).data);
+}
 
 export const INPUT_SIZE = 128;
 
@@ -63,10 +67,11 @@ export class SourceTexture {
       });
       created = true;
     }
-    if (typeof ImageData !== 'undefined' && src instanceof ImageData) {
+    if (isPixels(src)) {
+      if (src.data.length !== width * height * 4) throw new Error(`face-detection: ${src.data.length} bytes of pixels for ${width} × ${height} RGBA`);
       this.device.queue.writeTexture({ texture: this.texture }, src.data, { bytesPerRow: width * 4, rowsPerImage: height }, [width, height]);
     } else {
-      this.device.queue.copyExternalImageToTexture({ source: src as Exclude<Source, ImageData> }, { texture: this.texture }, [width, height]);
+      this.device.queue.copyExternalImageToTexture({ source: src as Exclude<Source, ImageData | Pixels> }, { texture: this.texture }, [width, height]);
     }
     return created;
   }

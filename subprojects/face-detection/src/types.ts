@@ -27,8 +27,18 @@ export interface Face {
   score: number;
 }
 
+/**
+ * RGBA pixels, 8 bits a channel, row-major, no row padding: what an
+ * ImageData holds, for sources outside a browser (Node).
+ */
+export interface Pixels {
+  data: Uint8Array | Uint8ClampedArray;
+  width: number;
+  height: number;
+}
+
 /** What detect() takes. */
-export type DetectSource = ImageBitmap | HTMLCanvasElement | OffscreenCanvas | HTMLVideoElement | ImageData;
+export type DetectSource = ImageBitmap | HTMLCanvasElement | OffscreenCanvas | HTMLVideoElement | ImageData | Pixels;
 
 export interface LoadOptions {
   /** Weight bytes loaded so far and the total known so far. */
@@ -39,6 +49,14 @@ export interface LoadOptions {
   debugCapture?: boolean;
   /** Time every dispatch with timestamp queries (when the adapter has them) for timings() (slow; for profiling). */
   profile?: boolean;
+  /**
+   * 'f16': f16 weights and the f16 shaders when the device has shader-f16
+   * (validated at init), else f32; 'auto' (the default): the same; 'f32':
+   * f32 always.  info.f16 says which runs.
+   */
+  precision?: 'auto' | 'f32' | 'f16';
+  /** The WebGPU entry point (a GPU object; default navigator.gpu), e.g. Dawn's for Node. */
+  gpu?: unknown;
 }
 
 export interface DetectOptions {
@@ -49,8 +67,10 @@ export interface DetectOptions {
 export interface ModelInfo {
   /** The adapter, as the browser describes it. */
   adapter: string;
-  /** f16 shaders in use (always false: this version computes in f32). */
+  /** f16 weights and shaders in use (see LoadOptions.precision). */
   f16: boolean;
+  /** Why f16 is off ('' when on): not requested, or the adapter lacks or failed shader-f16. */
+  f16Reason: string;
   /** Weight tensors on the GPU, and their bytes. */
   tensors: number;
   weightBytes: number;

@@ -19,7 +19,13 @@
 // → LeakyRelu 0.2 → Max with −0.4), MaxPool 2×2 or 1×2 after layers 2, 6,
 // 10, 14 and 18, and a last 3×1 Conv without bias to [1, 96, 1, 1].  A 1×3
 // kernel pads one column left and right, a 3×1 kernel pads nothing
-// (the graph's pads).  Dispatches: conv2d, leakyRelu, clampMin, maxPool.
+// (the graph's pads).  Two recordings of it: without a capture each layer
+// is one convLeaky dispatch (conv + bias + LeakyRelu + Max fused, filters
+// repacked once at load by packFilter), then maxPool where the graph pools;
+// with a DebugCapture the ops one by one (conv2d, leakyRelu, clampMin,
+// maxPool), so every node output is materialised.  The fused layer writes
+// the buffer of the unfused Max, and both share the pools, so the two
+// recordings run on the same buffers and state.
 // The last conv writes row 16 of the feature history; two copies shift the
 // newest 16 rows into `features`, the heads' [1, 16, 96] input.
 //
@@ -93,7 +99,11 @@ export class Engine {
   /** Per variant (first step: 1280 samples, later: 1760): its ops. */
   private readonly first: Op[] = [];
   private readonly later: Op[] = [];
+  /** The embedding model: fused (no capture) and op by op (capture). */
+  private readonly embFused: Op[] = [];
+  private readonly embCaptured: Op[] = [];
   private readonly shared: Op[] = [];
+  private readonly specialise: (shader: string, constants: Record<string, number>) => Kernel;
   readonly melHistory: GPUBuffer;
   readonly featureHistory: GPUBuffer;
   private readonly device: GPUDevice;
@@ -101,9 +111,15 @@ export class Engine {
   private readonly owned: GPUBuffer[] = [];
   private readonly maxFeatures: number;
 
-  constructor(device: GPUDevice, kernels: Map<string, Kernel>, mel: Weights, emb: Weights, heads: [string, Weights][]) {
+  /**
+   * kernels: a pipeline per shader without override constants; specialise:
+   * a pipeline of a shader with override constants (convLeaky).
+   */
+  constructor(device: GPUDevice, kernels: Map<string, Kernel>, specialise: (shader: string, constants: Record<string, number>) => Kernel,
+    mel: Weights, emb: Weights, heads: [string, Weights][]) {
     this.device = device;
     this.kernels = kernels;
+    this.specialise = specialise;
     this.audio = this.buffer(STEP + CONTEXT, 'audio');
     this.maxFeatures = Math.max(16, ...heads.map(([, w]) => this.shapeOf(w, 'model.1.weight')[1]! / EMB_DIM));
     const maxT = framesOf(STEP + CONTEXT);
@@ -112,13 +128,13 @@ export class Engine {
     this.scores = this.buffer(Math.max(1, heads.length) * SCORE_STRIDE / 4, 'scores');
     this.buildMel(this.first, mel, STEP);
     this.buildMel(this.later, mel, STEP + CONTEXT);
-    this.buildEmbedding(this.shared, emb);
+    this.buildEmbedding(this.embCaptured, this.embFused, emb);
     heads.forEach(([ww, w], i) => this.buildHead(this.shared, ww, w, i));
   }
 
   /** Dispatches per step. */
   get dispatches(): number {
-    return [...this.later, ...this.shared].filter((o) => o.kind === 'dispatch').length;
+    return [...this.later, ...this.embFused, ...this.shared].filter((o) => o.kind === 'dispatch').length;
   }
 
   /** The initial glue state: 76 mel frames of ones (np.ones((76, 32))), zero features. */
@@ -131,7 +147,7 @@ export class Engine {
   /** Records one step (the audio buffer already holds its samples). */
   record(batcher: Batcher, firstStep: boolean, capture?: DebugCapture): void {
     const cap = capture?.enabled ? capture : undefined;
-    for (const op of [...(firstStep ? this.first : this.later), ...this.shared]) {
+    for (const op of [...(firstStep ? this.first : this.later), ...(cap ? this.embCaptured : this.embFused), ...this.shared]) {
       if (op.kind === 'dispatch') batcher.dispatch(op.kernel.pipeline, op.groups, op.wg[0], op.wg[1], op.wg[2], op.label);
       else batcher.copy(op.src, op.srcOffset, op.dst, op.dstOffset, op.size);
       if (cap) for (const c of op.captures) cap.capture(c.name, c.buffer, c.shape, { offset: c.offset });
@@ -196,23 +212,30 @@ export class Engine {
 
   // ---- embedding_model.onnx ----
 
-  private buildEmbedding(ops: Op[], w: Weights): void {
+  private buildEmbedding(ops: Op[], fused: Op[], w: Weights): void {
     let x: Tensor = { buffer: this.windowBuffer(), shape: [1, 1, MEL_WINDOW, MEL_BINS] };
     const pools: Record<number, [number, number]> = { 2: [2, 2], 6: [1, 2], 10: [2, 2], 14: [1, 2], 18: [2, 2] };
     let pool = 0;
+    const packs: { w: GPUBuffer; out: GPUBuffer; params: GPUBuffer; n: number }[] = [];
     for (let i = 0; i < 19; i++) {
       const s = i === 0 ? '' : `_${i}`;
-      const conv = this.conv(ops, x, w, `model/conv2d${s}/Conv2D_weights_fused_bn`, `model/conv2d${s}/Conv2D_bias_fused_bn`,
-        `emb.model/batch_normalization${s}/FusedBatchNormV3:0`);
+      const weight = `model/conv2d${s}/Conv2D_weights_fused_bn`, bias = `model/conv2d${s}/Conv2D_bias_fused_bn`;
+      const conv = this.conv(ops, x, w, weight, bias, `emb.model/batch_normalization${s}/FusedBatchNormV3:0`);
+      // LeakyRelu's alpha 0.2: the graph's attribute
       const leaky = this.unary(ops, 'leakyRelu', conv, { alpha: 0.2 }, `emb.model/leaky_re_lu${s}/LeakyRelu:0`);
       // const_fold_opt__287: the graph's [1, 1, 1, 1] constant −0.4
-      x = this.unary(ops, 'clampMin', leaky, { lo: -0.4 }, `emb.model/tf.math.maximum${s}/Maximum:0`);
+      const max = this.unary(ops, 'clampMin', leaky, { lo: -0.4 }, `emb.model/tf.math.maximum${s}/Maximum:0`);
+      this.convLeaky(fused, packs, x, w, weight, bias, max, 0.2, -0.4);
+      x = max;
       const p = pools[i];
       if (p) {
+        const before = ops.length;
         x = this.maxPool(ops, x, p, `emb.model/max_pooling2d${pool === 0 ? '' : `_${pool}`}/MaxPool:0`);
+        fused.push(...ops.slice(before));
         pool++;
       }
     }
+    this.runPacks(packs);
     // the last conv writes the newest row of the feature history
     const last = this.weight(w, 'model/conv2d_19/Conv2D/ReadVariableOp:0');
     const [cout, cin, kh, kw] = this.shapeOf(w, 'model/conv2d_19/Conv2D/ReadVariableOp:0') as [number, number, number, number];
@@ -221,6 +244,7 @@ export class Engine {
       throw new Error(`openwakeword: the embedding's last conv maps [${x.shape}] with [${cout}, ${cin}, ${kh}, ${kw}], expected [1, ${EMB_DIM}, 1, 1] out`);
     }
     const row = this.maxFeatures * EMB_DIM * 4;
+    const tail = ops.length;
     this.dispatch(ops, 'conv2d', { x: x.buffer, w: last, bias: last, y: { buffer: this.featureHistory, offset: row, size: EMB_DIM * 4 } }, {
       N: 1, Cin: c, H: h, W: wd, Cout: cout, OH: 1, OW: 1, KH: kh, KW: kw, strideH: 1, strideW: 1,
       dilationH: 1, dilationW: 1, padTop: 0, padLeft: 0, groups: 1, hasBias: 0, activation: 0,
@@ -234,6 +258,51 @@ export class Engine {
     const bytes = this.maxFeatures * EMB_DIM * 4;
     ops.push({ kind: 'copy', src: this.featureHistory, srcOffset: EMB_DIM * 4, dst: features, dstOffset: 0, size: bytes, captures: [] });
     ops.push({ kind: 'copy', src: features, srcOffset: 0, dst: this.featureHistory, dstOffset: 0, size: bytes, captures: [] });
+    fused.push(...ops.slice(tail));
+  }
+
+  /**
+   * One embedding layer as a convLeaky dispatch writing `y` (the unfused
+   * path's Max output); its filter is repacked [Cout, K] -> [K, Cout] by
+   * packFilter, once (runPacks).
+   */
+  private convLeaky(ops: Op[], packs: { w: GPUBuffer; out: GPUBuffer; params: GPUBuffer; n: number }[], x: Tensor, w: Weights,
+    weight: string, bias: string, y: Tensor, alpha: number, lo: number): void {
+    const [cout, cin, kh, kw] = this.shapeOf(w, weight) as [number, number, number, number];
+    const [, , h, wd] = x.shape as [number, number, number, number];
+    const shape = `${kh}x${kw}`;
+    if (cout % 8 !== 0 || !['3x1', '1x3', '3x3'].includes(shape)) throw new Error(`openwakeword: ${weight} [${cout}, ${cin}, ${kh}, ${kw}] does not fit convLeaky`);
+    const k = cin * kh * kw;
+    const packed = this.buffer(k * cout, `${weight} packed`);
+    const pk = this.kernel('packFilter');
+    const params = createParamsBuffer(this.device, pk.info, { cout, k }, `${weight} pack params`);
+    this.owned.push(params);
+    packs.push({ w: this.weight(w, weight), out: packed, params, n: cout * k });
+    const kernel = this.specialise('convLeaky', { CIN: cin, COUT: cout, H: h, W: wd, KH: kh, KW: kw, ALPHA: alpha, LO: lo });
+    const groups = bindGroups(this.device, kernel, { x: x.buffer, w: packed, bias: this.weight(w, bias), y: y.buffer });
+    // strips of 8 rows × one column × 8 channels
+    const invocations = Math.ceil((h - kh + 1) / 8) * wd * (cout / 8);
+    ops.push({ kind: 'dispatch', label: `${weight} fused`, kernel, groups, wg: [Math.ceil(invocations / 64), 1, 1], captures: [] });
+  }
+
+  private runPacks(packs: { w: GPUBuffer; out: GPUBuffer; params: GPUBuffer; n: number }[]): void {
+    const kernel = this.kernel('packFilter');
+    const enc = this.device.createCommandEncoder({ label: 'openwakeword pack' });
+    const pass = enc.beginComputePass();
+    pass.setPipeline(kernel.pipeline);
+    for (const p of packs) {
+      const [group] = bindGroups(this.device, kernel, { w: p.w, out: p.out, params: p.params });
+      pass.setBindGroup(0, group!);
+      pass.dispatchWorkgroups(Math.ceil(p.n / 64));
+    }
+    pass.end();
+    this.device.queue.submit([enc.finish()]);
+  }
+
+  private kernel(shader: string): Kernel {
+    const k = this.kernels.get(shader);
+    if (!k) throw new Error(`openwakeword: no pipeline for shader ${shader}`);
+    return k;
   }
 
   private featureStore: GPUBuffer | null = null;
@@ -312,7 +381,7 @@ export class Engine {
         if (nin !== width) throw new Error(`openwakeword: ${weight} takes ${nin} inputs, gets ${width}`);
         const y: Tensor = { buffer: this.buffer(nout, nameOf(k)), shape: [1, nout] };
         this.dispatch(ops, 'gemm', { x: { buffer: x.buffer, offset: xOffset, size: width * 4 }, w: this.weight(w, weight), b: this.weight(w, bias), y: y.buffer },
-          { M: 1, N: nout, K: nin }, [nout, 1, 1], nameOf(k), [...caps, { name: nameOf(k), buffer: y.buffer, shape: y.shape, offset: 0 }]);
+          { M: 1, N: nout, K: nin }, [Math.ceil(nout / 64), 1, 1], nameOf(k), [...caps, { name: nameOf(k), buffer: y.buffer, shape: y.shape, offset: 0 }]);
         caps = [];
         k++;
         x = y;

@@ -51,6 +51,8 @@ export type { Activation, LoadOptions, Model, ModelInfo, Scores } from './types.
 export const WAKE_WORDS: Readonly<Record<string, string>> = { hey_jarvis: 'hey_jarvis_v0.1' };
 /** The weight files of this package: weights/<name>.json + .bin (m2w-extract). */
 export const WEIGHT_FILES: readonly string[] = ['melspectrogram', 'embedding_model', ...Object.values(WAKE_WORDS)];
+/** Shaders with override constants (made per layer by the engine). */
+const SPECIALISED = new Set(['convLeaky']);
 /** Steps whose scores openWakeWord zeroes after a reset. */
 export const WARMUP_STEPS = 5;
 
@@ -92,10 +94,18 @@ export async function loadModel(opts: LoadOptions = {}): Promise<Model> {
     for (const key of Object.keys(shaders)) {
       if (key.endsWith('Info')) {
         const name = key.slice(0, -4);
-        kernels.set(name, createPipeline(device, shaders, name, { f16: false }));
+        if (!SPECIALISED.has(name)) kernels.set(name, createPipeline(device, shaders, name, { f16: false }));
       }
     }
-    engine = new Engine(device, kernels, weights[0]!, weights[1]!, wakeWords.map((w, i) => [w, weights[2 + i]!]));
+    // shaders with override constants: one pipeline per distinct set
+    const specialised = new Map<string, Kernel>();
+    const specialise = (name: string, constants: Record<string, number>): Kernel => {
+      const key = `${name}:${JSON.stringify(constants)}`;
+      let k = specialised.get(key);
+      if (!k) specialised.set(key, (k = createPipeline(device, shaders, name, { f16: false, constants, label: key })));
+      return k;
+    };
+    engine = new Engine(device, kernels, specialise, weights[0]!, weights[1]!, wakeWords.map((w, i) => [w, weights[2 + i]!]));
   } catch (e) {
     for (const w of weights) destroyWeights(w);
     ctx.destroy();
@@ -115,7 +125,7 @@ export async function loadModel(opts: LoadOptions = {}): Promise<Model> {
     wakeWords: wakeWords.slice(),
     tensors,
     weightBytes,
-    shaders: [...kernels.keys()],
+    shaders: [...kernels.keys(), ...SPECIALISED],
     dispatches: eng.dispatches,
   };
 
@@ -197,7 +207,7 @@ export async function loadModel(opts: LoadOptions = {}): Promise<Model> {
     return p;
   };
 
-  return {
+  const api: Model = {
     info,
     push: (samples) => serial(() => run(samples)),
     score: (audio) => serial(async () => {
@@ -229,4 +239,5 @@ export async function loadModel(opts: LoadOptions = {}): Promise<Model> {
       ctx.destroy();
     },
   };
+  return api;
 }

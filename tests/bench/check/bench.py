@@ -11,14 +11,18 @@ header + raw bytes.  The last checkpoint is wrong (act = 2 x ref), so both
 sides must find exactly one failure, and it must be the last.
 
 Before timing, every file is read once so both contestants start from the
-page cache.  Printed: sizes, generation time, wall and CPU seconds of each,
-m2w-check's peak RSS, and the ratio numpy / m2w-check.
+page cache.  Then each runs M2W_BENCH_CHECK_RUNS times (default 3),
+alternating.  Printed: sizes, generation time, median [min-max] wall and
+CPU seconds of each, m2w-check's peak RSS, and the ratio numpy /
+m2w-check; and the same figures as `RESULT {json}` lines for
+tests/bench/record.py.
 
 usage: bench.py M2W_CHECK OUT_DIR
 """
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -30,6 +34,7 @@ tool, out = sys.argv[1], sys.argv[2]
 n_ckpt = int(os.environ.get('M2W_BENCH_CHECK_N', '1000'))
 n_elem = int(os.environ.get('M2W_BENCH_CHECK_ELEMS', '1000000'))
 keep = os.environ.get('M2W_BENCH_KEEP') == '1'
+runs = int(os.environ.get('M2W_BENCH_CHECK_RUNS', '3'))
 ref_dir, act_dir = os.path.join(out, 'ref'), os.path.join(out, 'act')
 
 
@@ -94,6 +99,24 @@ def run_numpy():
     return time.perf_counter() - t0, time.process_time() - c0, failed
 
 
+def stats(xs):
+    r = lambda v: float(f'{v:.5g}')
+    return {'median': r(statistics.median(xs)), 'min': r(min(xs)), 'max': r(max(xs)), 'n': len(xs)}
+
+
+def fmt(xs, unit=' s'):
+    return f'{statistics.median(xs):.2f}{unit} [{min(xs):.2f}-{max(xs):.2f}]'
+
+
+def result(what, unit, m2w, peer, higher_is_better=False):
+    """A RESULT line (tests/bench/record.py): m2w and peer are lists of runs."""
+    m, p = stats(m2w), stats(peer)
+    ratio = m['median'] / p['median'] if higher_is_better else p['median'] / m['median']
+    print('RESULT ' + json.dumps({'what': what, 'unit': unit, 'm2w': m,
+                                  'peer': {'name': 'numpy allclose loop (np.load mmap)', **p},
+                                  'ratio': round(ratio, 3)}), flush=True)
+
+
 def main():
     per_side = n_ckpt * (n_elem * 4 + 128)
     print(f'm2w-check benchmark: {n_ckpt} checkpoints x {n_elem} f32 elements, '
@@ -107,18 +130,31 @@ def main():
     print(f'warm read: {time.perf_counter() - t0:.1f} s')
     problems = []
     try:
-        wall, cpu, rss, code, rep = run_tool()
         last = f'{n_ckpt - 1:04d}_layer'
-        if code != 1 or rep['root'] != last or rep['counts']['failed'] != 1:
-            problems.append(f'm2w-check: exit {code}, root {rep["root"]}, '
-                            f'{rep["counts"]["failed"]} failed; expected 1, {last}, 1')
-        print(f'm2w-check: {wall:.2f} s wall, {cpu:.2f} s CPU, peak RSS {rss / 1024:.1f} MiB, '
+        walls, cpus, rsss, nwalls, ncpus = [], [], [], [], []
+        for _ in range(runs):
+            wall, cpu, rss, code, rep = run_tool()
+            if code != 1 or rep['root'] != last or rep['counts']['failed'] != 1:
+                problems.append(f'm2w-check: exit {code}, root {rep["root"]}, '
+                                f'{rep["counts"]["failed"]} failed; expected 1, {last}, 1')
+            walls.append(wall)
+            cpus.append(cpu)
+            rsss.append(rss)
+            nwall, ncpu, failed = run_numpy()
+            if failed != [last]:
+                problems.append(f'numpy loop found {failed}, expected [{last}]')
+            nwalls.append(nwall)
+            ncpus.append(ncpu)
+        wall, nwall = statistics.median(walls), statistics.median(nwalls)
+        cpu, ncpu = statistics.median(cpus), statistics.median(ncpus)
+        print(f'{runs} runs each, alternating; median [min-max]:')
+        print(f'm2w-check: {fmt(walls)} wall, {fmt(cpus)} CPU, peak RSS {max(rsss) / 1024:.1f} MiB, '
               f'{n_ckpt * n_elem / wall / 1e6:.0f} M element pairs/s')
-        nwall, ncpu, failed = run_numpy()
-        if failed != [last]:
-            problems.append(f'numpy loop found {failed}, expected [{last}]')
-        print(f'numpy allclose loop: {nwall:.2f} s wall, {ncpu:.2f} s CPU')
+        print(f'numpy allclose loop: {fmt(nwalls)} wall, {fmt(ncpus)} CPU')
         print(f'ratio numpy / m2w-check: {nwall / wall:.1f}x wall, {ncpu / cpu:.1f}x CPU')
+        what = f'm2w-check, {n_ckpt} checkpoints x {n_elem / 1e6:g}M f32'
+        result(f'{what}: wall', 's', walls, nwalls)
+        result(f'{what}: CPU', 's', cpus, ncpus)
     finally:
         if not keep:
             shutil.rmtree(out, ignore_errors=True)

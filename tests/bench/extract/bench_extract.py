@@ -7,21 +7,24 @@ The model (15 initializers of 4096 x 4096 f32 plus 15 biases, seeded
 random values, ~1.0 GB, raw_data, no external data) is written once into
 WORKDIR by streaming the protobuf encoding, and reused while its
 parameters are unchanged.  Each tool runs under /usr/bin/time for wall
-time and peak RSS; m2w-extract's best of 3 runs (output removed before
-each, so every run converts and writes) and Python's one run are
-reported.  Both blobs must be byte-identical (same layout rule: source
-order, 16-byte aligned offsets).
+time and peak RSS; m2w-extract runs 3 times (output removed before each,
+so every run converts and writes), Python --py-runs times (default 2: it
+takes ~10 s a run).  Both blobs must be byte-identical (same layout rule:
+source order, 16-byte aligned offsets).
 
 Prints, for f32 -> f32 and f32 -> f16: GB/s of each (source bytes / wall
-seconds), the ratio (goal >= 10x) and m2w-extract's peak RSS against the
-largest tensor (goal < 2x).  Exit 1 only when a tool fails or the blobs
-differ; missed goals are reported, not failed.
+seconds; median [min-max] of the runs), the ratio of the medians (goal
+>= 10x) and m2w-extract's peak RSS against the largest tensor (goal <
+2x); the same figures as `RESULT {json}` lines for tests/bench/record.py.
+Exit 1 only when a tool fails or the blobs differ; missed goals are
+reported, not failed.
 
-Usage: bench_extract.py M2W_EXTRACT WORKDIR
+Usage: bench_extract.py M2W_EXTRACT WORKDIR [--py-runs N]
 """
 import json
 import os
 import re
+import statistics
 import subprocess
 import sys
 import time
@@ -141,11 +144,26 @@ def same_file(a, b):
                 return True
 
 
+def stats(xs):
+    r = lambda v: float(f"{v:.5g}")
+    return {"median": r(statistics.median(xs)), "min": r(min(xs)), "max": r(max(xs)), "n": len(xs)}
+
+
+def fmt(xs):
+    return f"{statistics.median(xs):6.2f} [{min(xs):.2f}-{max(xs):.2f}]"
+
+
 def main():
-    if len(sys.argv) != 3:
+    args = sys.argv[1:]
+    py_runs = 2
+    if "--py-runs" in args:
+        i = args.index("--py-runs")
+        py_runs = int(args[i + 1])
+        del args[i:i + 2]
+    if len(args) != 2:
         print(__doc__)
         sys.exit(2)
-    exe, work = sys.argv[1], sys.argv[2]
+    exe, work = args
     os.makedirs(work, exist_ok=True)
     model = os.path.join(work, "bench-1g.onnx")
     stamp = model + ".stamp"
@@ -169,27 +187,40 @@ def main():
     ok = True
     for dtype in ("f32", "f16"):
         out = os.path.join(work, f"m2w-{dtype}.bin")
-        best = None
+        m_gbs, m_rsss = [], []
         for _ in range(3):
             for p in (out, out[:-4] + ".json"):
                 if os.path.exists(p):
                     os.remove(p)
             wall, rss = timed([exe, "--quiet", "--dtype", dtype, model, "-o", out])
-            if best is None or wall < best[0]:
-                best = (wall, rss)
-            best = (best[0], max(best[1], rss))
-        m_wall, m_rss = best
-        line = (f"{dtype}: m2w-extract {src_bytes / m_wall / 1e9:6.2f} GB/s ({m_wall:.3f} s, "
+            m_gbs.append(src_bytes / wall / 1e9)
+            m_rsss.append(rss)
+        m_rss = max(m_rsss)
+        line = (f"{dtype}: m2w-extract {fmt(m_gbs)} GB/s (median [min-max] of 3, "
                 f"peak RSS {m_rss / 2**20:.0f} MiB = {m_rss / largest:.2f}x the largest tensor, "
                 f"goal < 2x: {'met' if m_rss < 2 * largest else 'MISSED'})")
         print(line)
+        what = f"m2w-extract f32 -> {dtype}, 1 GB ONNX"
+        result = {"what": f"{what}: throughput", "unit": "GB/s", "m2w": stats(m_gbs)}
         if have_onnx:
             pout = os.path.join(work, f"py-{dtype}.bin")
-            p_wall, p_rss = timed(["/usr/bin/python3", "-c", PY_BASELINE, model, pout, dtype])
-            ratio = p_wall / m_wall
-            print(f"{dtype}: python+numpy {src_bytes / p_wall / 1e9:6.2f} GB/s ({p_wall:.3f} s, peak RSS "
-                  f"{p_rss / 2**20:.0f} MiB); m2w-extract is {ratio:.1f}x faster "
+            p_gbs, p_rsss = [], []
+            for _ in range(py_runs):
+                p_wall, p_rss = timed(["/usr/bin/python3", "-c", PY_BASELINE, model, pout, dtype])
+                p_gbs.append(src_bytes / p_wall / 1e9)
+                p_rsss.append(p_rss)
+            ratio = statistics.median(m_gbs) / statistics.median(p_gbs)
+            print(f"{dtype}: python+numpy {fmt(p_gbs)} GB/s (median [min-max] of {py_runs}, peak RSS "
+                  f"{max(p_rsss) / 2**20:.0f} MiB); m2w-extract is {ratio:.1f}x faster "
                   f"(goal >= 10x: {'met' if ratio >= 10 else 'MISSED'})")
+            result.update(peer={"name": "python + numpy (onnx numpy_helper)", **stats(p_gbs)},
+                          ratio=round(ratio, 3), goal=">= 10x")
+            print("RESULT " + json.dumps(result), flush=True)
+            print("RESULT " + json.dumps({
+                "what": f"{what}: peak RSS", "unit": "MiB", "m2w": stats([r / 2**20 for r in m_rsss]),
+                "peer": {"name": "python + numpy (onnx numpy_helper)", **stats([r / 2**20 for r in p_rsss])},
+                "ratio": round(statistics.median(p_rsss) / statistics.median(m_rsss), 3),
+                "goal": f"< 2x the largest tensor ({largest / 2**20:.0f} MiB)"}), flush=True)
             if not same_file(out, pout):
                 print(f"{dtype}: FAIL: m2w-extract's blob differs from Python's")
                 ok = False
@@ -197,6 +228,9 @@ def main():
                 print(f"{dtype}: blobs identical ({os.path.getsize(out)} bytes)")
             os.remove(pout)
             os.remove(pout + ".json")
+        else:
+            result["note"] = "python3-onnx missing: no peer"
+            print("RESULT " + json.dumps(result), flush=True)
         man = json.load(open(out[:-4] + ".json"))
         if man["bytes"] != os.path.getsize(out) or len(man["tensors"]) != 2 * NTENSORS:
             print(f"{dtype}: FAIL: manifest disagrees with the blob")

@@ -3,7 +3,11 @@
 // against LiteRT.js (@litertjs/core, model run only, + a read of the
 // outputs) with its wasm (XNNPack) and WebGPU accelerators, same headless
 // Chromium, same photo.  Prints median and p99 over --runs runs after
-// warm-up, the ratios, and the package's bundle size (minified, gzip -9).
+// warm-up, the ratios, and the package's bundle size (minified, gzip -9)
+// against the LiteRT.js runtime the page fetched (JS + wasm, gzip -9; model
+// weights excluded on both sides).  Each figure is also printed as a
+// `RESULT {json}` line for tests/bench/record.py (median/min/max, ratio
+// peer / ours; the ms lines carry "plot" for tests/bench/plot.mjs).
 //
 //   node bench.mjs --package DIR|PKG.tgz --model MODEL.tflite --image RGBA.npy [--runs N]
 //
@@ -45,7 +49,7 @@ console.log(`bundle: dist/index.js ${js.length} bytes minified, ${zlib.gzipSync(
 const page = `<!doctype html><meta charset="utf-8">
 <script type="importmap">{"imports": {"@litertjs/wasm-utils": "/nm/@litertjs/wasm-utils/dist/index.js"}}</script>
 <script type="module">
-const stats = (t) => { const s = [...t].sort((a, b) => a - b); return {median: s[s.length >> 1], p99: s[Math.min(s.length - 1, Math.ceil(s.length * 0.99) - 1)]}; };
+const stats = (t) => { const s = [...t].sort((a, b) => a - b), h = s.length >> 1; return {median: s.length % 2 ? s[h] : (s[h - 1] + s[h]) / 2, p99: s[Math.min(s.length - 1, Math.ceil(s.length * 0.99) - 1)], min: s[0], max: s[s.length - 1], n: s.length}; };
 window.bench = async (runs) => {
   const out = {};
   const r = await fetch('/image.npy'); const b = new Uint8Array(await r.arrayBuffer());
@@ -55,6 +59,9 @@ window.bench = async (runs) => {
   const {loadModel} = await import('/pkg/dist/index.js');
   const model = await loadModel('/pkg/weights/');
   out.adapter = model.info.adapter;
+  const ai = (await navigator.gpu.requestAdapter())?.info || {};
+  const desc = [ai.vendor, ai.architecture, ai.device, ai.description].filter(Boolean).join(' ');
+  if (desc.length > String(out.adapter).length) out.adapter = desc;
   for (let i = 0; i < 5; i++) await model.detect(img);
   const t = [];
   for (let i = 0; i < runs; i++) { const t0 = performance.now(); await model.detect(img); t.push(performance.now() - t0); }
@@ -84,6 +91,7 @@ window.bench = async (runs) => {
 };
 window.ready = true;
 </script>`;
+const served = new Set(); // files each side fetched: its runtime payload
 const server = http.createServer((q, s) => {
   const p = decodeURIComponent(new URL(q.url, 'http://x').pathname);
   let file = null;
@@ -94,6 +102,7 @@ const server = http.createServer((q, s) => {
   else if (p.startsWith('/nm/')) file = path.join(path.resolve(nm), p.slice(4));
   if (!file || p.includes('..') || !fs.existsSync(file) || !fs.statSync(file).isFile()) { s.writeHead(404); s.end(); return; }
   const ext = path.extname(file);
+  served.add(p);
   s.writeHead(200, {'content-type': ext === '.js' ? 'text/javascript' : ext === '.wasm' ? 'application/wasm' : 'application/octet-stream'});
   fs.createReadStream(file).pipe(s);
 });
@@ -116,6 +125,42 @@ try {
   for (const acc of ['wasm', 'webgpu']) {
     console.log(`LiteRT.js ${acc.padEnd(6)} run + read outputs: ${f(r[acc])}` +
       (r[acc].median ? `  (ours / LiteRT.js ${acc} = ${(r.ours.median / r[acc].median).toFixed(2)})` : ''));
+  }
+  const st = (x) => {
+    const q = (v) => Number(v.toPrecision(5));
+    return {median: q(x.median), min: q(x.min), max: q(x.max), n: x.n};
+  };
+  for (const acc of ['webgpu', 'wasm']) {
+    const peer = `LiteRT.js ${acc === 'webgpu' ? 'WebGPU' : 'wasm (XNNPack)'}`;
+    const res = {what: 'face-detection-webgpu detect() (128×128 BlazeFace, astronaut.png)', unit: 'ms',
+      m2w: st(r.ours), plot: 'face-detection (BlazeFace)', adapter: r.adapter};
+    if (r[acc].median) Object.assign(res, {peer: {name: peer, ...st(r[acc])}, ratio: Number((r[acc].median / r.ours.median).toFixed(3)),
+      note: 'peer: model run + output read only (no preprocessing or decode)'});
+    else res.note = `${peer} failed: ${r[acc].error}`;
+    console.log('RESULT ' + JSON.stringify(res));
+  }
+  // what each side fetched, weights excluded: the package's files outside
+  // weights/ against the LiteRT.js runtime (JS + the wasm it chose)
+  const bytes = (prefix, dir) => {
+    let raw = 0, gz = 0;
+    const names = [];
+    for (const p of [...served].filter((x) => x.startsWith(prefix) && !x.startsWith(prefix + 'weights/'))) {
+      const b = fs.readFileSync(path.join(dir, p.slice(prefix.length)));
+      raw += b.length;
+      gz += zlib.gzipSync(b, {level: 9}).length;
+      names.push(p.slice(prefix.length));
+    }
+    return {raw, gz, names};
+  };
+  const ours = bytes('/pkg/', root), lite = bytes('/nm/', path.resolve(nm));
+  console.log(`payload without weights: ours ${ours.raw} bytes (${ours.gz} gzip -9: ${ours.names.join(', ')}); ` +
+    `LiteRT.js ${lite.raw} bytes (${lite.gz} gzip -9: ${lite.names.join(', ')})`);
+  if (lite.gz) {
+    console.log('RESULT ' + JSON.stringify({what: 'face-detection-webgpu payload fetched, gzip -9, weights excluded',
+      unit: 'KiB', m2w: {median: Number((ours.gz / 1024).toFixed(1))},
+      peer: {name: 'LiteRT.js runtime (JS + wasm)', median: Number((lite.gz / 1024).toFixed(1))},
+      ratio: Number((lite.gz / ours.gz).toFixed(1)),
+      note: `minified: ours ${ours.raw} B, LiteRT.js ${lite.raw} B`}));
   }
 } finally {
   await ctx.close();

@@ -13,11 +13,14 @@ earlier is handed back to the host (balloon free-page reporting), and the
 first write into it faults at about 0.5 GB/s, so whichever step wrote
 into the older free memory was charged seconds for the VM, not its work.  Prints median wall time and throughput (file bytes /
 wall) of each, pack's CPU time, the pack / cp ratio (goal: within 2x) and
-pack's peak RSS from GNU time (limit: 256 MiB; exit 1 above it).  The
-big files are deleted at the end, also on failure.
+pack's peak RSS from GNU time (limit: 256 MiB; exit 1 above it), and the
+same as `RESULT {json}` lines for tests/bench/record.py (wall seconds,
+median/min/max, ratio cp / m2w-pack).  The big files are deleted at the
+end, also on failure.
 
 usage: bench_pack.py GEN_GGUF_FILL M2W_PACK OUT_DIR [--layers N] [--runs N]
 """
+import json
 import os
 import shutil
 import statistics
@@ -41,6 +44,11 @@ def timed(argv, pre=None):
             sys.exit(f"{' '.join(argv)} failed ({p.returncode}): {p.stderr}")
         wall, user, sys_, kib = open(tf.name).read().split()[-4:]
     return float(wall), float(user) + float(sys_), int(kib) * 1024
+
+
+def stats(xs):
+    r = lambda v: float(f"{v:.5g}")
+    return {"median": r(statistics.median(xs)), "min": r(min(xs)), "max": r(max(xs)), "n": len(xs)}
 
 
 def main():
@@ -91,6 +99,18 @@ def main():
         print(f"packed: {out_bytes / 1e9:.2f} GB in {len(os.listdir(packed))} files")
         print(f"m2w-pack / cp: {fw / cw:.2f}x (fresh), {aw / cw:.2f}x (unchanged); goal <= 2x: "
               f"{'met' if fw <= 2 * cw else 'not met'}")
+        size_gb = f"{size / 1e9:.1f} GB GGUF"
+        cps = stats([m[0] for m in cp])
+        for label, ms in (("fresh output dir", fresh), ("unchanged output, write-if-changed", again)):
+            m = stats([x[0] for x in ms])
+            print("RESULT " + json.dumps({
+                "what": f"m2w-pack {size_gb}, {label}: wall", "unit": "s", "m2w": m,
+                "peer": {"name": "cp --reflink=never", **cps},
+                "ratio": round(cps["median"] / m["median"], 3),
+                "goal": "<= 2x cp's time (ratio >= 0.5)"}), flush=True)
+        print("RESULT " + json.dumps({
+            "what": f"m2w-pack {size_gb}: peak RSS", "unit": "MiB",
+            "m2w": stats([m[2] / MIB for m in fresh + again]), "goal": "< 256 MiB"}), flush=True)
         worst = max(frss, arss)
         print(f"peak RSS {worst / MIB:.1f} MiB, {worst / size * 100:.2f}% of the file; limit 256 MiB: "
               f"{'met' if worst < RSS_LIMIT else 'EXCEEDED'}")
