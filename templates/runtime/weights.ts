@@ -24,6 +24,14 @@
 // alias (tied weights) shares the stored tensor's buffer.  A chunked tensor
 // (larger than the pack's max_binding) has `chunks`, one buffer each; its
 // `buffer` is the first chunk's and `size` the whole tensor's.
+//
+// Out of memory: every buffer of one load is created inside an
+// 'out-of-memory' error scope, popped before any byte is fetched; a
+// GPUOutOfMemoryError there, a RangeError from createBuffer or
+// getMappedRange (the mapping could not be allocated), or a tensor above
+// maxBufferSize all become a ModelTooLargeError whose message starts
+// "model too large for this device" (what failed, the load's total bytes,
+// the browser's own words); the buffers made so far are destroyed.
 
 export interface TensorChunk {
   buffer: GPUBuffer;
@@ -109,6 +117,44 @@ interface Piece {
   filled: number;
 }
 
+/** A load that does not fit the device's memory or limits. */
+export class ModelTooLargeError extends Error {
+  constructor(detail: string) {
+    super(`model too large for this device: ${detail}`);
+    this.name = 'ModelTooLargeError';
+  }
+}
+
+/** Error-scope state of one load: buffers are created between push and pop. */
+class OomScope {
+  private open = false;
+  private readonly device: GPUDevice;
+  private readonly what: string;
+  private readonly total: number;
+  constructor(device: GPUDevice, what: string, total: number) {
+    this.device = device;
+    this.what = what;
+    this.total = total;
+  }
+  push(): void {
+    this.device.pushErrorScope('out-of-memory');
+    this.open = true;
+  }
+  /** Pops the scope; throws ModelTooLargeError if an allocation failed in it. */
+  async pop(): Promise<void> {
+    if (!this.open) return;
+    this.open = false;
+    const err = await this.device.popErrorScope();
+    if (err) throw new ModelTooLargeError(`${this.what}: ${this.total} bytes of weights, allocation failed (${err.message})`);
+  }
+  /** On an error path: pops without throwing. */
+  async close(): Promise<void> {
+    if (!this.open) return;
+    this.open = false;
+    await this.device.popErrorScope().catch(() => null);
+  }
+}
+
 const BUFFER_USAGE = () => GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
 
 /** Loads a weights.json or shards.json manifest (by content) and its data. */
@@ -142,9 +188,17 @@ function checkInt(v: unknown, what: string): number {
 function makeBuffer(device: GPUDevice, bytes: number, label: string, opts: LoadWeightsOptions): { buffer: GPUBuffer; target: Uint8Array } {
   const max = device.limits.maxBufferSize;
   const size = Math.max(4, Math.ceil(bytes / 4) * 4);
-  if (size > max) throw new Error(`weights: ${label} needs a ${size}-byte buffer, device limit maxBufferSize ${max}`);
-  const buffer = device.createBuffer({ size, usage: BUFFER_USAGE() | (opts.extraUsage ?? 0), mappedAtCreation: true, label });
-  return { buffer, target: new Uint8Array(buffer.getMappedRange(), 0, bytes) };
+  if (size > max) throw new ModelTooLargeError(`weights: ${label} needs a ${size}-byte buffer, device limit maxBufferSize ${max}`);
+  let buffer: GPUBuffer | undefined;
+  try {
+    buffer = device.createBuffer({ size, usage: BUFFER_USAGE() | (opts.extraUsage ?? 0), mappedAtCreation: true, label });
+    return { buffer, target: new Uint8Array(buffer.getMappedRange(), 0, bytes) };
+  } catch (e) {
+    buffer?.destroy();
+    // a mapping that cannot be allocated is a RangeError (WebGPU spec, createBuffer)
+    if (e instanceof RangeError) throw new ModelTooLargeError(`weights: ${label}: ${size}-byte buffer could not be allocated (${e.message})`);
+    throw e;
+  }
 }
 
 async function loadBlob(device: GPUDevice, base: URL, manifest: Record<string, unknown>, opts: LoadWeightsOptions, fetchFn: typeof fetch): Promise<Weights> {
@@ -156,7 +210,9 @@ async function loadBlob(device: GPUDevice, base: URL, manifest: Record<string, u
   const out: Weights = new Map();
   const pieces: Piece[] = [];
   const prefix = opts.label ?? '';
+  const oom = new OomScope(device, `weights: ${base.href}`, blobBytes);
   try {
+    oom.push();
     for (const t of tensors) {
       const offset = checkInt(t.offset, `offset of ${t.name}`);
       const bytes = checkInt(t.bytes, `bytes of ${t.name}`);
@@ -166,9 +222,11 @@ async function loadBlob(device: GPUDevice, base: URL, manifest: Record<string, u
       pieces.push({ start: offset, end: offset + bytes, target, buffer, filled: 0 });
       out.set(t.name, { name: t.name, buffer, offset: 0, size: bytes, shape: t.shape.slice(), dtype: t.dtype });
     }
+    await oom.pop();
     const progress = { loaded: 0, total: blobBytes };
     await streamRange(fetchFn, blobUrl, 0, blobBytes, pieces, progress, opts);
   } catch (e) {
+    await oom.close();
     for (const p of pieces) p.buffer.destroy();
     throw e;
   }
@@ -193,7 +251,10 @@ async function loadSharded(device: GPUDevice, base: URL, manifest: Record<string
   const perShard: Piece[][] = shards.map(() => []);
   const all: Piece[] = [];
   const prefix = opts.label ?? '';
+  const total = shards.reduce((n, s) => n + (typeof s.bytes === 'number' ? s.bytes : 0), 0);
+  const oom = new OomScope(device, `weights: ${base.href}`, total);
   try {
+    oom.push();
     for (const t of tensors) {
       if (t.alias !== undefined || !keep.has(t.name)) continue;
       const si = checkInt(t.shard, `shard of ${t.name}`);
@@ -226,6 +287,7 @@ async function loadSharded(device: GPUDevice, base: URL, manifest: Record<string
       if (!target) throw new Error(`weights: alias ${t.name} -> ${t.alias}: no such stored tensor`);
       out.set(t.name, { ...target, name: t.name, aliasOf: t.alias });
     }
+    await oom.pop();
 
     const jobs = shards.map((s, i) => ({ s, pieces: perShard[i]! })).filter((j) => j.pieces.length > 0);
     const progress = { loaded: 0, total: jobs.reduce((n, j) => n + j.s.bytes, 0) };
@@ -240,6 +302,7 @@ async function loadSharded(device: GPUDevice, base: URL, manifest: Record<string
     };
     await Promise.all(Array.from({ length: Math.max(1, Math.min(opts.concurrency ?? 2, jobs.length)) }, worker));
   } catch (e) {
+    await oom.close();
     for (const p of all) p.buffer.destroy();
     throw e;
   }

@@ -10,9 +10,21 @@
    or an allocation the machine notices), and every exit 1 must name the
    file and an offset no larger than the file.
 
-usage: run.py M2W_INSPECT [--sweep SEED_FILE...] [--quick]
+3. For GGUF seeds, structure-aware variants: the file is walked (header,
+   every key/value, every tensor info) and each count, length, type, dim
+   and offset field gets absurd values (0, 2^31, 2^32-1, 2^62, 2^64-1, the
+   field + 1), and the file is cut at every structural boundary (each
+   field's start; sampled past the first 512 fields; --quick: the first
+   40 fields' values, cuts at 128 + 32 sampled).  Same checks as 2, and
+   no run may report running out of memory (with M2W_MUST_FAIL_AS_MB set,
+   that is an allocation beyond input size + the bound).
+
+With --extract M2W_EXTRACT the damaged variants (2 and 3) also go through
+m2w-extract (output into a scratch folder), under the same checks.
+
+usage: run.py M2W_INSPECT [--extract M2W_EXTRACT] [--sweep SEED_FILE...] [--quick]
 """
-import os, random, re, resource, subprocess, sys, tempfile
+import os, random, re, resource, struct, subprocess, sys, tempfile
 
 here = os.path.dirname(os.path.abspath(__file__))
 inspect = sys.argv[1]
@@ -23,23 +35,41 @@ MSG = re.compile(r'^m2w-inspect: (?P<file>.+?):0x(?P<off>[0-9a-f]+): error: (?P<
 
 
 SANITIZED = 'ASAN_OPTIONS' in os.environ
+# M2W_MUST_FAIL_AS_MB=N (the 'ulimit' test setup sets it): each run gets the
+# input's size plus N MiB of address space (the mapped input, the program
+# and its libraries, and the fixed bound a parser may allocate), so a parser
+# that allocates for a count or size it read fails visibly.
+AS_BOUND = int(os.environ.get('M2W_MUST_FAIL_AS_MB', '0') or 0) << 20
 
 
-def limit_memory():
-    # 4 GiB of address space: a parser that trusts a count and allocates for
-    # it fails here instead of swapping the machine.  (Under ASan, whose
-    # shadow memory needs terabytes of address space, ASan's own allocator
-    # limits catch such an allocation instead.)
-    if not SANITIZED:
-        resource.setrlimit(resource.RLIMIT_AS, (4 << 30, 4 << 30))
+def limit_memory(path):
+    # Default 4 GiB of address space: a parser that trusts a count and
+    # allocates for it fails here instead of swapping the machine.  (Under
+    # ASan, whose shadow memory needs terabytes of address space, ASan's own
+    # allocator limits catch such an allocation instead.)
+    lim = 4 << 30
+    if AS_BOUND:
+        lim = os.path.getsize(path) + AS_BOUND
+    def f():
+        if not SANITIZED:
+            resource.setrlimit(resource.RLIMIT_AS, (lim, lim))
+    return f
 
 
-def run(path, extra=()):
+EXTRACT = args[args.index('--extract') + 1] if '--extract' in args else None
+if EXTRACT:
+    args = args[:args.index('--extract')] + args[args.index('--extract') + 2:]
+MSG_ANY = re.compile(r'^m2w-(?:inspect|extract): (?P<file>.+?):0x(?P<off>[0-9a-f]+): error: (?P<what>.+)$', re.M)
+
+
+def run(path, extra=(), tool=None):
     global runs
     runs += 1
+    argv = [inspect, '--json', *extra, path] if tool is None else \
+        [tool, '-q', path, '-o', os.path.join(os.path.dirname(path), 'out', 'w.bin')]
     try:
-        r = subprocess.run([inspect, '--json', *extra, path], capture_output=True, text=True,
-                           errors='replace', timeout=20, preexec_fn=limit_memory)
+        r = subprocess.run(argv, capture_output=True, text=True,
+                           errors='replace', timeout=20, preexec_fn=limit_memory(path))
     except subprocess.TimeoutExpired:
         return None, 'timeout'
     return r.returncode, r.stderr
@@ -78,6 +108,95 @@ for line in open(expect):
         fail(f'{name}: message "{m["what"]}" lacks "{phrase}"')
 print(f'{nfix} hand-made fixtures checked')
 
+# ---- GGUF structure, for structure-aware variants ----
+def gguf_fields(data):
+    """[(offset, width, kind)] of every count/length/type/dim/offset field,
+    in file order, as far as the file parses (stops quietly at the end)."""
+    fields = []
+    pos = 0
+
+    def u(w, kind):
+        nonlocal pos
+        if pos + w > len(data):
+            raise EOFError
+        v = int.from_bytes(data[pos:pos + w], 'little')
+        fields.append((pos, w, kind))
+        pos += w
+        return v
+
+    def string(kind='strlen'):
+        nonlocal pos
+        n = u(8, kind)
+        if pos + n > len(data):
+            raise EOFError
+        pos += n
+
+    sizes = {0: 1, 1: 1, 2: 2, 3: 2, 4: 4, 5: 4, 6: 4, 7: 1, 10: 8, 11: 8, 12: 8}
+
+    def value(t):
+        nonlocal pos
+        if t == 8:
+            string('value strlen')
+        elif t == 9:
+            et = u(4, 'array type')
+            n = u(8, 'array count')
+            for _ in range(n):
+                value(et)
+        elif t in sizes:
+            if pos + sizes[t] > len(data):
+                raise EOFError
+            pos += sizes[t]
+        else:
+            raise EOFError
+
+    try:
+        if data[:4] != b'GGUF':
+            return []
+        pos = 4
+        u(4, 'version')
+        nt = u(8, 'tensor count')
+        nkv = u(8, 'kv count')
+        for _ in range(nkv):
+            string('key strlen')
+            value(u(4, 'value type'))
+        for _ in range(nt):
+            string('tensor name strlen')
+            nd = u(4, 'n_dims')
+            for _ in range(nd):
+                u(8, 'dim')
+            u(4, 'tensor type')
+            u(8, 'tensor offset')
+    except EOFError:
+        pass
+    return fields
+
+
+ABSURD = [0, 1 << 31, (1 << 32) - 1, 1 << 62, (1 << 64) - 1]
+
+
+def gguf_variants(data, rng, quick):
+    fields = gguf_fields(data)
+    if not fields:
+        return []
+    out = []
+    # fields in the array of a big vocabulary repeat: all of the first 512, then a sample
+    head = 128 if quick else 512
+    pick = fields[:head] + (rng.sample(fields[head:], min(len(fields) - head, 32 if quick else 512))
+                            if len(fields) > head else [])
+    for off, w, kind in pick:
+        out.append((f'cut@{kind.replace(" ", "_")}', off, data[:off]))
+    for off, w, kind in (fields[:40] if quick else fields[:512]):
+        cur = int.from_bytes(data[off:off + w], 'little')
+        for v in ABSURD + [cur + 1]:
+            v &= (1 << (8 * w)) - 1
+            if v == cur:
+                continue
+            b = bytearray(data)
+            b[off:off + w] = v.to_bytes(w, 'little')
+            out.append((f'{kind.replace(" ", "_")}={v:#x}@', off, bytes(b)))
+    return out
+
+
 # ---- 2. sweep ----
 seeds = []
 quick = '--quick' in args
@@ -101,26 +220,37 @@ for seed in seeds:
             pos = rng.randrange(min(len(b), 4096) if rng.random() < 0.7 else len(b))
             b[pos] = rng.choice([0, 0xff, 0x7f, 0x80, rng.randrange(256)])
         variants.append(('flip', k, bytes(b)))
+    structural = gguf_variants(data, rng, quick)
+    variants += structural
     crashes = 0
+    vdir = os.path.join(tmpdir, 'v')
+    os.makedirs(os.path.join(vdir, 'out'), exist_ok=True)
     for kind, k, blob in variants:
-        path = os.path.join(tmpdir, f'{base}.{kind}{k}')
+        path = os.path.join(vdir, f'{base}.{kind}{k}')
         with open(path, 'wb') as f:
             f.write(blob)
-        rc, err = run(path)
-        if rc not in (0, 1):
-            crashes += 1
-            keep = os.path.join(tmpdir, 'crash-' + os.path.basename(path))
-            os.rename(path, keep)
-            fail(f'{base} {kind} {k}: exit {rc} ({err.strip()[-200:] if err else ""}); kept as {keep}')
-            continue
-        if rc == 1:
-            m = MSG.search(err)
-            if not m and 'error:' in err and f'{path}:' not in err:
-                fail(f'{base} {kind} {k}: error does not name the file: {err.strip()[:200]}')
-            elif m and int(m['off'], 16) > len(blob):
-                fail(f'{base} {kind} {k}: offset 0x{m["off"]} beyond the file ({len(blob)} bytes)')
+        for tool in [None] + ([EXTRACT] if EXTRACT else []):
+            name = 'm2w-inspect' if tool is None else 'm2w-extract'
+            rc, err = run(path, tool=tool)
+            if rc not in (0, 1):
+                crashes += 1
+                keep = os.path.join(tmpdir, 'crash-' + os.path.basename(path))
+                with open(keep, 'wb') as f:
+                    f.write(blob)
+                fail(f'{base} {kind} {k}: {name} exit {rc} ({err.strip()[-200:] if err else ""}); kept as {keep}')
+                continue
+            if rc == 1:
+                m = MSG_ANY.search(err)
+                if not m and 'error:' in err and f'{path}:' not in err:
+                    fail(f'{base} {kind} {k}: {name}: error does not name the file: {err.strip()[:200]}')
+                elif m and int(m['off'], 16) > len(blob):
+                    fail(f'{base} {kind} {k}: {name}: offset 0x{m["off"]} beyond the file ({len(blob)} bytes)')
+                elif 'out of memory' in err.lower():
+                    # under the address-space bound: it tried to allocate beyond it
+                    fail(f'{base} {kind} {k}: {name} ran out of memory: {err.strip()[:200]}')
         os.unlink(path)
-    print(f'{base}: {len(variants)} damaged variants, {crashes} crashes')
+    print(f'{base}: {len(variants)} damaged variants ({len(structural)} structure-aware)'
+          f'{", through m2w-inspect and m2w-extract" if EXTRACT else ""}, {crashes} crashes')
 
-print(f'{runs} runs, {fails} failures')
+print(f'{runs} runs, {fails} failures' + (f'; address space per run: input size + {AS_BOUND >> 20} MiB' if AS_BOUND and not SANITIZED else ''))
 sys.exit(1 if fails else 0)

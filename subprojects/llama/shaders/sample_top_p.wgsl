@@ -58,13 +58,13 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
       break;
     }
   }
-  let target = params.u * kept;
+  let threshold = params.u * kept;
   var acc = 0.0;
   var pick = indices[0];
   for (var i = 0u; i < m; i++) {
     acc += exp(clamp((f32(values[i]) - top) / params.temperature, -88.0, 0.0));
     pick = indices[i];
-    if (acc > target) {
+    if (acc > threshold) {
       break;
     }
   }
