@@ -14,9 +14,10 @@ for (const r of recs) {
   for (const x of r.results) {
     if (!x.plot || !x.m2w) continue;
     machine = r.machine;
-    const g = groups.get(x.plot) ?? new Map();
-    groups.set(x.plot, g);
-    g.set(`m2w (${x.adapter ?? 'WebGPU'})`, x.m2w.median);
+    const key = `${x.plot}  (${r.machine.split(':')[0]}${x.adapter ? ', ' + x.adapter : ''})`;
+    const g = groups.get(key) ?? new Map();
+    groups.set(key, g);
+    g.set('m2w', x.m2w.median);
     if (x.peer) g.set(x.peer.name, x.peer.median);
   }
 }
@@ -35,7 +36,8 @@ for (const [model, g] of groups) {
   y += 24;
   for (const [label, v] of g) {
     const mine = label.startsWith('m2w');
-    body.push(`<text x="20" y="${y + 15}">${esc(label)}</text>`,
+    const short = label.length > 40 ? label.slice(0, 39) + '…' : label;
+    body.push(`<text x="20" y="${y + 15}">${esc(short)}</text>`,
       `<rect x="${left}" y="${y}" width="${Math.max(1, scale(v)).toFixed(1)}" height="${barH}" fill="${mine ? '#1a7f37' : '#8c959f'}"/>`,
       `<text x="${left + scale(v) + 6}" y="${y + 15}">${v < 10 ? v.toFixed(2) : v.toFixed(1)} ms</text>`);
     y += barH + gap;
@@ -45,9 +47,9 @@ for (const [model, g] of groups) {
 const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${y + 30}" font-family="sans-serif" font-size="13">
 <rect width="100%" height="100%" fill="white"/>
 <text x="10" y="24" font-size="16" font-weight="bold">ms per inference, median (log scale; shorter is better)</text>
-<text x="10" y="44" fill="#57606a">${esc(machine)}</text>
+<text x="10" y="44" fill="#57606a">${esc([...new Set(recs.map((r) => r.machine))].join('; '))}</text>
 ${body.join('\n')}
-<text x="10" y="${y + 10}" fill="#57606a">Peers measured in the same headless Chromium run on the same adapter.</text>
+<text x="10" y="${y + 10}" fill="#57606a">Each group: m2w and its peers measured in one run on one host (browser groups: the same headless Chromium).</text>
 </svg>
 `;
 fs.writeFileSync(`${stem}.svg`, svg);
