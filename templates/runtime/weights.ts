@@ -224,7 +224,7 @@ async function loadBlob(device: GPUDevice, base: URL, manifest: Record<string, u
     }
     await oom.pop();
     const progress = { loaded: 0, total: blobBytes };
-    await streamRange(fetchFn, blobUrl, 0, blobBytes, pieces, progress, opts);
+    await streamRange(fetchFn, blobUrl, 0, blobBytes, pieces, progress, opts, blobBytes);
   } catch (e) {
     await oom.close();
     for (const p of pieces) p.buffer.destroy();
@@ -297,7 +297,9 @@ async function loadSharded(device: GPUDevice, base: URL, manifest: Record<string
         const j = jobs[next++]!;
         const url = new URL(j.s.file, base);
         const off = checkInt(j.s.offset, `offset of shard ${j.s.name}`);
-        await streamRange(fetchFn, url, off, j.s.bytes, j.pieces, progress, opts);
+        // a shard alone in its file (the default layout) is the whole file
+        const alone = off === 0 && shards.filter((o) => o.file === j.s.file).length === 1;
+        await streamRange(fetchFn, url, off, j.s.bytes, j.pieces, progress, opts, alone ? j.s.bytes : -1);
       }
     };
     await Promise.all(Array.from({ length: Math.max(1, Math.min(opts.concurrency ?? 2, jobs.length)) }, worker));
@@ -314,7 +316,17 @@ async function loadSharded(device: GPUDevice, base: URL, manifest: Record<string
  * is the whole file from 0) and copies them into the pieces, whose start/end
  * count from `offset`.  Unmaps each piece's buffer when it is full.
  */
-async function streamRange(fetchFn: typeof fetch, url: URL, offset: number, length: number, pieces: Piece[], progress: LoadProgress, opts: LoadWeightsOptions): Promise<void> {
+/** The whole file's size from a response (Content-Range's total for 206, Content-Length for 200), or -1. */
+function fileSizeOf(res: Response): number {
+  if (res.status === 206) {
+    const m = /\/(\d+)\s*$/.exec(res.headers.get('content-range') ?? '');
+    return m ? Number(m[1]) : -1;
+  }
+  const n = res.headers.get('content-length');
+  return n !== null && /^\d+$/.test(n) && !res.headers.get('content-encoding') ? Number(n) : -1;
+}
+
+async function streamRange(fetchFn: typeof fetch, url: URL, offset: number, length: number, pieces: Piece[], progress: LoadProgress, opts: LoadWeightsOptions, fileBytes = -1): Promise<void> {
   pieces.sort((a, b) => a.start - b.start);
   const headers: Record<string, string> = {};
   if (length > 0) headers['Range'] = `bytes=${offset}-${offset + length - 1}`;
@@ -329,6 +341,14 @@ async function streamRange(fetchFn: typeof fetch, url: URL, offset: number, leng
     skip = offset; // the server ignored Range: the whole file comes
   } else {
     throw new Error(`weights: ${url.href}: HTTP ${res.status}`);
+  }
+  // A blob and a manifest from different builds (say, a build killed
+  // between writing the two) must not load silently: their sizes differ.
+  const size = fileSizeOf(res);
+  if (fileBytes >= 0 && size >= 0 && size !== fileBytes) {
+    await res.body?.cancel().catch(() => undefined);
+    throw new Error(`weights: ${url.href} is ${size} bytes but its manifest says ${fileBytes}: ` +
+      'the weights file and its manifest come from different builds (rebuild, or re-deploy both)');
   }
 
   let pos = -skip; // position in our range of the next body byte

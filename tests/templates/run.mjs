@@ -101,6 +101,15 @@ run(tool.extract, [model, '--names', path.join(work, 'names.json'), '-o', path.j
 run(tool.pack, ['-q', path.join(work, 'named/weights.json'), '-o', path.join(work, 'sharded'), '--max-binding', '8192']);
 run(tool.pack, ['-q', path.join(work, 'named/weights.json'), '-o', path.join(work, 'onefile'), '--max-binding', '8192', '--one-file']);
 const sj = readJson(path.join(work, 'sharded/shards.json'));
+// a blob and a manifest from different builds (a kill between writing the
+// two): the manifest claims 64 more bytes than the blob has
+fs.mkdirSync(path.join(work, 'mismatch'));
+fs.copyFileSync(path.join(work, 'extract/weights.bin'), path.join(work, 'mismatch/weights.bin'));
+{
+  const mj = readJson(path.join(work, 'extract/weights.json'));
+  mj.bytes += 64;
+  fs.writeFileSync(path.join(work, 'mismatch/weights.json'), JSON.stringify(mj));
+}
 check(sj.shards.length >= 3, `m2w-pack wrote ${sj.shards.length} shards (>= 3)`);
 check(sj.tensors.some((t) => t.chunks), `m2w-pack chunked ${sj.tensors.filter((t) => t.chunks).length} tensors`);
 check(sj.tensors.some((t) => t.alias), `m2w-pack aliased ${sj.tensors.filter((t) => t.alias).length} tensors`);
@@ -194,6 +203,7 @@ const server = http.createServer((q, s) => {
   }
 });
 await new Promise((res) => server.listen(0, '127.0.0.1', res));
+let mismatchError = null;
 const manifests = ['/pkg/weights/weights.json', '/sharded/shards.json', '/onefile/shards.json', '/norange/onefile/shards.json'];
 const profileDir = fs.mkdtempSync(path.join(os.tmpdir(), 'm2w-chromium-'));
 let report = null, ctx = null, demoState = null;
@@ -210,6 +220,12 @@ try {
   await page.goto(`http://localhost:${server.address().port}/page.html`);
   await page.waitForFunction(() => window.ready === true, null, { timeout: 30000 });
   report = await page.evaluate((m) => window.selfTest(m), manifests);
+  mismatchError = await page.evaluate(async () => {
+    try {
+      await (await import('/pkg/dist/index.js')).loadOnly('/mismatch/weights.json');
+      return '';
+    } catch (e) { return String(e && e.message || e); }
+  });
   // the generic demo page: progress bar, Run button, timing
   const demo = await ctx.newPage();
   demo.on('pageerror', (e) => console.log(`demo page error: ${e.message}`));
@@ -297,6 +313,8 @@ check(JSON.stringify(b.submitsSeen) === JSON.stringify([0, 0, 0, 1, 1, 1, 1, 2, 
   `Batcher flushEvery 4: queue submits after each of 10 dispatches ${JSON.stringify(b.submitsSeen)}, ${b.submitsAfterDone} after done()`);
 check(b.maxErr === 0, `Batcher: 10 chained adds exact across flushes (max error ${b.maxErr})`);
 check(b.destroyedBeforeDone === false && b.destroyedAfterDone === true, 'deferDestroy: destroyed only after the submitted work completed');
+check(typeof mismatchError === 'string' && /different builds/.test(mismatchError),
+  `a weights.bin with a manifest from another build is refused: "${mismatchError}"`);
 check((report.profile.enabled ? report.profile.timings === 3 && report.profile.positive : report.profile.timings === 0) &&
   !report.profile.error,
   `Profiler: timestamp-query ${report.profile.enabled ? 'on' : 'absent'}, ${report.profile.timings} timings over 3 submits` +

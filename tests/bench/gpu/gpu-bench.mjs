@@ -8,9 +8,10 @@
 //
 //   node gpu-bench.mjs --webgpu DIR [--face PKG --image RGBA.npy [--runs N]]
 //        [--litert NM --tflite MODEL.tflite] [--oww PKG --clip CLIP.npy [--steps N]]
+//        [--ort NM --oww-models DIR [--ort-threads 1,4,N]]
 //        [--llama PKG --gguf FILE[=NOTE]... [--llama-runs N] [--prompt-tokens N] [--gen N]
 //         [--llama-ref EXE [--threads N]]]
-//        [--only face,litert,oww,llama]
+//        [--only face,litert,oww,ort,llama]
 //
 // DIR holds node_modules/webgpu; PKG is a package folder (dist/, weights/)
 // or its .tgz.
@@ -24,6 +25,15 @@
 //  - openwakeword-webgpu: ms per 80 ms push() of 1280 samples (the clip,
 //    cycled), 5 warm-up steps then --steps; loadModel() takes no GPU
 //    object, so navigator.gpu is Dawn's.
+//  - onnxruntime-web's wasm EP under Node on the same host's CPU (NM holds
+//    node_modules/onnxruntime-web and onnxruntime-common; its Node entry
+//    dist/ort.node.min.mjs), openWakeWord's three ONNX models from DIR
+//    (melspectrogram.onnx, embedding_model.onnx, hey_jarvis_v0.1.onnx), the
+//    same work per step as push() with the glue of
+//    tests/bench/openwakeword/bench.mjs, the same clip and steps.  One child
+//    process per --ort-threads count (default 1, 4 and every core; the wasm
+//    runtime's thread pool is fixed at its first session).  Its scores are
+//    checked against ours (max |difference| over every step).
 //  - llama-webgpu: prefill and decode tokens/s per GGUF, the protocol of
 //    tests/bench/llama-engine/bench.mjs (prompt tests/llama/prompt.txt
 //    repeated to --prompt-tokens tokens, a short warm-up generation, each run
@@ -47,9 +57,65 @@ import {createRequire} from 'node:module';
 import {fileURLToPath, pathToFileURL} from 'node:url';
 import {readNpy} from '../../face-detection/npy.mjs';
 
+// ---- child: onnxruntime-web's wasm EP, one thread count per process ----
+// argv: --ort-child NM MODELS CLIP THREADS STEPS WARMUP; prints `ORTJSON {...}`
+if (process.argv[2] === '--ort-child') {
+  const [nm, models, clipFile, threads, steps, warmup] = process.argv.slice(3);
+  const threadsNow = () => Number(/^Threads:\s+(\d+)/m.exec(fs.readFileSync('/proc/self/status', 'utf8'))?.[1] ?? NaN);
+  const ort = await import(pathToFileURL(path.resolve(nm, 'onnxruntime-web', 'dist', 'ort.node.min.mjs')).href);
+  ort.env.wasm.numThreads = Number(threads);
+  ort.env.wasm.proxy = false;
+  ort.env.logLevel = 'error';
+  const STEP = 1280, CONTEXT = 480, WINDOW = 76, BINS = 32, FEATURES = 16, EMB = 96;
+  const f = readNpy(fs.readFileSync(clipFile)).data;
+  const pcm = Int16Array.from(f.subarray(0, Math.floor(f.length / STEP) * STEP));
+  const n = pcm.length / STEP;
+  const chunkOf = (k) => pcm.subarray((k % n) * STEP, (k % n + 1) * STEP);
+  const osThreads0 = threadsNow();
+  const t0 = performance.now();
+  const opts = {executionProviders: ['wasm'], graphOptimizationLevel: 'all'};
+  const load = (stem) => ort.InferenceSession.create(new Uint8Array(fs.readFileSync(path.join(models, stem + '.onnx'))), opts);
+  const mel = await load('melspectrogram'), emb = await load('embedding_model'), head = await load('hey_jarvis_v0.1');
+  const loadMs = performance.now() - t0;
+  // openWakeWord's glue, as tests/bench/openwakeword/bench.mjs (and
+  // tests/openwakeword/reference.mjs): mel buffer of ones, features of zeros
+  const win = new Float32Array(WINDOW * BINS).fill(1);
+  const feats = new Float32Array(FEATURES * EMB);
+  let context = new Float32Array(0);
+  const step = async (chunk) => {
+    const audio = new Float32Array(context.length + STEP);
+    audio.set(context);
+    for (let i = 0; i < STEP; i++) audio[context.length + i] = chunk[i];
+    context = audio.slice(audio.length - CONTEXT);
+    const m = await mel.run({[mel.inputNames[0]]: new ort.Tensor('float32', audio, [1, audio.length])});
+    const spec = m[mel.outputNames[0]].data;
+    const T = spec.length / BINS;
+    win.copyWithin(0, T * BINS);
+    for (let i = 0; i < T * BINS; i++) win[(WINDOW - T) * BINS + i] = Math.fround(spec[i] / 10) + 2;
+    const e = await emb.run({[emb.inputNames[0]]: new ort.Tensor('float32', win.slice(), [1, WINDOW, BINS, 1])});
+    feats.copyWithin(0, EMB);
+    feats.set(e[emb.outputNames[0]].data, (FEATURES - 1) * EMB);
+    const h = await head.run({[head.inputNames[0]]: new ort.Tensor('float32', feats.slice(), [1, FEATURES, EMB])});
+    return h[head.outputNames[0]].data[0];
+  };
+  const t = [], scores = [];
+  let first = 0;
+  for (let k = 0; k < Number(warmup) + Number(steps); k++) {
+    const t1 = performance.now();
+    const sc = await step(chunkOf(k));
+    const dt = performance.now() - t1;
+    if (k === 0) first = dt;
+    if (k >= Number(warmup)) t.push(dt);
+    scores.push(sc);
+  }
+  console.log('ORTJSON ' + JSON.stringify({t, scores, loadMs, first, numThreads: ort.env.wasm.numThreads,
+    osThreads: [osThreads0, threadsNow()], version: ort.env.versions?.web ?? ort.env.versions?.common ?? '?'}));
+  process.exit(0);
+}
+
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '..', '..', '..');
-const o = {runs: 200, steps: 200, llamaRuns: 5, promptTokens: 128, gen: 64, gguf: [], only: null};
+const o = {runs: 200, steps: 200, llamaRuns: 5, promptTokens: 128, gen: 64, gguf: [], only: null, ortThreads: null};
 const argv = process.argv.slice(2);
 for (let i = 0; i < argv.length; i++) {
   const a = argv[i], v = () => argv[++i];
@@ -62,6 +128,9 @@ for (let i = 0; i < argv.length; i++) {
   else if (a === '--oww') o.oww = v();
   else if (a === '--clip') o.clip = v();
   else if (a === '--steps') o.steps = Number(v());
+  else if (a === '--ort') o.ort = v();
+  else if (a === '--oww-models') o.owwModels = v();
+  else if (a === '--ort-threads') o.ortThreads = v().split(',').map(Number);
   else if (a === '--llama') o.llama = v();
   else if (a === '--gguf') o.gguf.push(v());
   else if (a === '--llama-runs') o.llamaRuns = Number(v());
@@ -77,6 +146,7 @@ if (!o.webgpu) {
   process.exit(2);
 }
 o.threads ??= os.cpus().length;
+o.ortThreads ??= [...new Set([1, 4, os.cpus().length])];
 const want = (part) => !o.only || o.only.includes(part);
 const t00 = performance.now();
 let ok = true;
@@ -265,6 +335,8 @@ if (face.f32) {
 }
 
 // ---- openwakeword-webgpu ----
+let owwStats = null;
+const owwScores = [];
 if (roots.oww && want('oww')) {
   section('openwakeword-webgpu');
   try {
@@ -286,16 +358,54 @@ if (roots.oww && want('oww')) {
       if (k >= 5) t.push(dt);
       if (k === 0) first = dt;
       best = Math.max(best, sc[0]?.hey_jarvis ?? 0);
+      owwScores.push(sc[0]?.hey_jarvis ?? NaN);
     }
     const info = model.info;
     model.destroy();
     const s = stats(t);
+    owwStats = s;
     console.log(`openwakeword-webgpu push() (${info.dispatches} dispatches/step; loaded in ${loadMs.toFixed(0)} ms, first push() ${first.toFixed(1)} ms; ` +
       `max hey_jarvis score over the clip ${best.toFixed(3)}): ${fmt(s, 'ms')} per 80 ms step, real-time factor ${(s.median / 80).toFixed(4)}`);
-    result({what: `openwakeword-webgpu push() per 80 ms step on ${gpuName} (Dawn/Vulkan under Node; mel + embedding + hey_jarvis, score read back)`,
-      unit: 'ms', m2w: s, adapter, plot: `openwakeword on ${gpuName}`,
-      note: `real-time factor ${q(s.median / 80)}; no GPU peer runs under Node (onnxruntime-web's WebGPU EP is browser-only)`});
   } catch (e) { fail(`openwakeword-webgpu: ${e.stack || e}`); }
+}
+
+// ---- onnxruntime-web wasm EP under Node, the same steps on the host CPU ----
+const ortRuns = [];
+if (o.ort && o.owwModels && o.clip && want('ort')) {
+  section('onnxruntime-web wasm EP (openWakeWord ONNX models)');
+  for (const threads of o.ortThreads) {
+    try {
+      const out = execFileSync(process.execPath, [fileURLToPath(import.meta.url), '--ort-child', path.resolve(o.ort),
+        path.resolve(o.owwModels), path.resolve(o.clip), String(threads), String(o.steps), '5'],
+      {encoding: 'utf8', timeout: 300e3, maxBuffer: 64 << 20, stdio: ['ignore', 'pipe', 'inherit']});
+      const line = out.split('\n').find((l) => l.startsWith('ORTJSON '));
+      if (!line) throw new Error(`no ORTJSON line in the child's output: ${out.slice(-400)}`);
+      const r = JSON.parse(line.slice(8));
+      const s = stats(r.t);
+      let diff = null;
+      if (owwScores.length) {
+        diff = 0;
+        r.scores.forEach((v, i) => { if (i < owwScores.length) diff = Math.max(diff, Math.abs(v - owwScores[i])); });
+        if (!(diff < 0.05)) fail(`onnxruntime-web wasm ${threads} thread(s): hey_jarvis scores differ from ours by ${diff}`);
+      }
+      ortRuns.push({threads, s, diff, r});
+      console.log(`onnxruntime-web ${r.version} wasm EP, numThreads ${r.numThreads} (OS threads ${r.osThreads[0]} -> ${r.osThreads[1]}; ` +
+        `3 sessions created in ${r.loadMs.toFixed(0)} ms, first step ${r.first.toFixed(1)} ms; max hey_jarvis score ${Math.max(...r.scores).toFixed(3)}` +
+        `${diff === null ? '' : `, max |score - ours| ${diff.toExponential(1)}`}): ${fmt(s, 'ms')} per 80 ms step`);
+    } catch (e) { fail(`onnxruntime-web wasm ${threads} thread(s): ${String(e.stack || e).split('\n').slice(0, 4).join(' | ')}`); }
+  }
+}
+if (owwStats) {
+  const s = owwStats;
+  const what = `openwakeword-webgpu push() per 80 ms step on ${gpuName} (Dawn/Vulkan under Node; mel + embedding + hey_jarvis, score read back)`;
+  const note = `real-time factor ${q(s.median / 80)}; onnxruntime-web's WebGPU EP runs only in a browser, so the peers in this run are its wasm EP on the host CPU`;
+  if (!ortRuns.length) result({what, unit: 'ms', m2w: s, adapter, plot: `openwakeword on ${gpuName}`, note});
+  for (const {s: ps, diff, r} of ortRuns) {
+    result({what, unit: 'ms', m2w: s,
+      peer: {name: `onnxruntime-web ${r.version} wasm EP, ${r.numThreads} thread${r.numThreads === 1 ? '' : 's'}, on the ${gpuName} host's CPU, Node (same 3 ONNX models and glue)`, ...ps},
+      ratio: q(ps.median / s.median), adapter, plot: `openWakeWord (hey_jarvis) on ${gpuName}`, goal: 'faster than onnxruntime-web (issue 9)',
+      note: `${note}; max |hey_jarvis score - ours| over ${r.scores.length} steps ${diff === null ? '?' : diff.toExponential(1)}`});
+  }
 }
 
 // ---- llama-webgpu (and llama.cpp on the host CPU, same file, same prompt) ----

@@ -37,6 +37,7 @@ log=${OUT:-$T}/gpu-bench.txt
 	--face "$C/pkg/face-detection-webgpu-0.1.0.tgz" --image "$T/data/astronaut.rgba.npy" \
 	--litert "$T/data/node_modules" --tflite "$T/data/face_detection_short_range.tflite" \
 	--oww "$C/pkg/openwakeword-webgpu-0.1.0.tgz" --clip "$T/data/clips/hey_jarvis.npy" \
+	--ort "$T/data/node_modules" --oww-models "$T/data/oww-models" \
 	--llama "$C/pkg/llama-webgpu-0.1.0.tgz" --gguf "$T/data/tiny-spm-q8_0.gguf" \
 	--gguf "$T/data/bench-spm-q8_0.gguf=$synth" --gguf "$T/data/bench-spm-q4_0.gguf=$synth" \
 	$ref ${GPU_BENCH_ARGS:-}; echo $? > "$T/rc"; } 2>&1 | grep -v '^Warning: max' | tee "$log"

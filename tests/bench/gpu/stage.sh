@@ -12,9 +12,12 @@
 #                    Node 20 loads) with @litertjs/wasm-utils, tiny-spm-q8_0.gguf,
 #                    the headers of bench-spm-q8_0/q4_0 (gguf-synth.mjs fills
 #                    their tensor data there: the real files are 107 and 57 MB),
-#                    llama-ref (llama.cpp's CPU backend, make_refs.py's build)
+#                    llama-ref (llama.cpp's CPU backend, make_refs.py's build),
+#                    onnxruntime-web's Node entry + its threaded wasm with
+#                    onnxruntime-common, openWakeWord's three ONNX models
+#                    (melspectrogram, embedding_model, hey_jarvis_v0.1)
 # CACHE is the build's cache_dir (webgpu-node/, llama-models/, llama-build/,
-# face-images/).  Then: run(command: "sh tests/bench/gpu/run-device.sh OUT",
+# face-images/, openwakeword/).  Then: run(command: "sh tests/bench/gpu/run-device.sh OUT",
 # carry: [OUT]); README.md beside this file.
 set -eu
 build=$1 cache=$2
@@ -28,7 +31,10 @@ for f in "$build/subprojects/face-detection/face-detection-webgpu-0.1.0.tgz" \
 	"$build/subprojects/llama/llama-webgpu-0.1.0.tgz" \
 	"$cache/webgpu-node/node_modules/webgpu/index.js" \
 	"$cache/llama-models/tiny-spm-q8_0.gguf" "$cache/llama-models/bench-spm-q8_0.gguf" \
-	"$cache/llama-models/bench-spm-q4_0.gguf" "$nm/@litertjs/core/dist/index.js"; do
+	"$cache/llama-models/bench-spm-q4_0.gguf" "$nm/@litertjs/core/dist/index.js" \
+	"$nm/onnxruntime-web/dist/ort.node.min.mjs" "$nm/onnxruntime-common/dist/esm/index.js" \
+	"$cache/openwakeword/package/models/melspectrogram.onnx" "$cache/openwakeword/package/models/embedding_model.onnx" \
+	"$cache/openwakeword/package/models/hey_jarvis_v0.1.onnx"; do
 	[ -f "$f" ] || fail "$f is missing (build with -Dmodels=face-detection,openwakeword,llama; tests/llama/make_models.py --set all; tests/shaders/fetch-f16.sh)"
 done
 rm -rf "$out"
@@ -55,6 +61,16 @@ rm -f "$d/node_modules/@litertjs/core/dist/"*.map
 cp "$nm/@litertjs/core/wasm/litert_wasm_compat_internal.js" "$nm/@litertjs/core/wasm/litert_wasm_compat_internal.wasm" \
 	"$d/node_modules/@litertjs/core/wasm/"
 cp -r "$nm/@litertjs/wasm-utils" "$d/node_modules/@litertjs/"
+# onnxruntime-web's wasm EP under Node: its Node entry imports
+# onnxruntime-common and loads the threaded wasm beside it
+mkdir -p "$d/node_modules/onnxruntime-web/dist" "$d/node_modules/onnxruntime-common/dist" "$d/oww-models"
+cp "$nm/onnxruntime-web/package.json" "$d/node_modules/onnxruntime-web/"
+cp "$nm/onnxruntime-web/dist/ort.node.min.mjs" "$nm/onnxruntime-web/dist/ort-wasm-simd-threaded.mjs" \
+	"$nm/onnxruntime-web/dist/ort-wasm-simd-threaded.wasm" "$d/node_modules/onnxruntime-web/dist/"
+cp "$nm/onnxruntime-common/package.json" "$d/node_modules/onnxruntime-common/"
+cp -r "$nm/onnxruntime-common/dist/esm" "$d/node_modules/onnxruntime-common/dist/"
+find "$d/node_modules/onnxruntime-common" -name '*.map' -delete
+for m in melspectrogram embedding_model hey_jarvis_v0.1; do cp "$cache/openwakeword/package/models/$m.onnx" "$d/oww-models/"; done
 cp "$cache/llama-models/tiny-spm-q8_0.gguf" "$d/"
 for t in q8_0 q4_0; do
 	node "$here/gguf-synth.mjs" head "$cache/llama-models/bench-spm-$t.gguf" "$d/bench-spm-$t.head"

@@ -119,6 +119,17 @@ export interface LoadReport {
 }
 
 /** Exercises the runtime (see tests/templates/run.mjs) and reports plain data. */
+/** Loads a manifest and frees it again (the refusal checks of run.mjs). */
+export async function loadOnly(manifest: string): Promise<number> {
+  const ctx = await initDevice({ wantF16: false });
+  try {
+    const w = await loadWeights(ctx.device, manifest);
+    return w.size;
+  } finally {
+    ctx.destroy();
+  }
+}
+
 export async function selfTest(manifests: string[]): Promise<Record<string, unknown>> {
   const report: Record<string, unknown> = {};
   let lost = 0;
