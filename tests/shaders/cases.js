@@ -1155,3 +1155,105 @@ suite('lstm', { atol: 1e-5, rtol: 1e-4, why: 'sigmoid/tanh in f32, errors carrie
   return { buffers: { x, w, r: rr, ...(c.noBias ? {} : { bias }), s0: { data: s0 }, s1: { size: 2 * B * H }, y: { size: y.length } },
     passes, expect: { y, [T % 2 ? 's1' : 's0']: final } };
 });
+
+// ---------------------------------------------------------------- unaryOp / binaryOp
+
+// unaryOp: one case per op code (the table in unary_op.wgsl), each over an
+// input range inside the op's domain; `halves` puts exact .5 values in for
+// round's half-to-even rule.
+const softplusRef = (v) => Math.max(v, 0) + Math.log1p(Math.exp(-Math.abs(v)));
+const roundHalfEven = (v) => {
+  const f = Math.floor(v), d = v - f;
+  if (d !== 0.5) return Math.round(v);
+  return f % 2 === 0 ? f : f + 1;
+};
+const UNARY_OPS = [
+  { op: 0, name: 'identity', f: (v) => v },
+  { op: 1, name: 'abs', f: Math.abs },
+  { op: 2, name: 'neg', f: (v) => -v },
+  { op: 3, name: 'exp', f: Math.exp, lo: -10, hi: 10 },
+  { op: 4, name: 'log', f: Math.log, lo: 0.01, hi: 100 },
+  { op: 5, name: 'sqrt', f: Math.sqrt, lo: 0, hi: 100 },
+  { op: 6, name: 'reciprocal', f: (v) => 1 / v, lo: 0.1, hi: 10, signed: true },
+  { op: 7, name: 'floor', f: Math.floor, lo: -10, hi: 10, halves: true },
+  { op: 8, name: 'ceil', f: Math.ceil, lo: -10, hi: 10, halves: true },
+  { op: 9, name: 'round', f: roundHalfEven, lo: -10, hi: 10, halves: true },
+  { op: 10, name: 'sin', f: Math.sin, lo: -20, hi: 20 },
+  { op: 11, name: 'cos', f: Math.cos, lo: -20, hi: 20 },
+  { op: 12, name: 'tan', f: Math.tan, lo: -1.5, hi: 1.5 },
+  { op: 13, name: 'asin', f: Math.asin, lo: -0.99, hi: 0.99 },
+  { op: 14, name: 'acos', f: Math.acos, lo: -0.99, hi: 0.99 },
+  { op: 15, name: 'atan', f: Math.atan, lo: -10, hi: 10 },
+  { op: 16, name: 'sinh', f: Math.sinh, lo: -5, hi: 5 },
+  { op: 17, name: 'cosh', f: Math.cosh, lo: -5, hi: 5 },
+  { op: 18, name: 'asinh', f: Math.asinh, lo: -10, hi: 10 },
+  { op: 19, name: 'acosh', f: Math.acosh, lo: 1, hi: 10 },
+  { op: 20, name: 'atanh', f: Math.atanh, lo: -0.99, hi: 0.99 },
+  { op: 21, name: 'erf', f: erf, lo: -4, hi: 4 },
+  { op: 22, name: 'softplus', f: softplusRef, lo: -20, hi: 20 },
+  { op: 23, name: 'softsign', f: (v) => v / (1 + Math.abs(v)), lo: -10, hi: 10 },
+  { op: 24, name: 'sign', f: Math.sign },
+  { op: 25, name: 'elu', f: (v, e) => (v >= 0 ? v : e.alpha * Math.expm1(v)), lo: -5, hi: 5, alpha: 0.7 },
+  { op: 26, name: 'selu', f: (v, e) => e.gamma * (v > 0 ? v : e.alpha * Math.expm1(v)), lo: -5, hi: 5,
+    alpha: 1.6732632, gamma: 1.0507010 },
+  { op: 27, name: 'celu', f: (v, e) => Math.max(v, 0) + Math.min(0, e.alpha * Math.expm1(v / e.alpha)), lo: -5, hi: 5,
+    alpha: 2 },
+  { op: 28, name: 'hardSigmoid', f: (v, e) => Math.min(1, Math.max(0, e.alpha * v + e.beta)), lo: -5, hi: 5,
+    alpha: 0.2, beta: 0.5 },
+  { op: 29, name: 'hardSwish', f: (v) => v * Math.min(1, Math.max(0, v / 6 + 0.5)), lo: -5, hi: 5 },
+  { op: 30, name: 'thresholdedRelu', f: (v, e) => (v > e.alpha ? v : 0), lo: -2, hi: 2, alpha: 0.5 },
+  { op: 31, name: 'clip', f: (v, e) => Math.min(Math.max(v, e.alpha), e.beta), alpha: -0.5, beta: 0.8 },
+  { op: 32, name: 'mish', f: (v) => v * Math.tanh(softplusRef(v)), lo: -10, hi: 10 },
+  { op: 33, name: 'shrink', f: (v, e) => (v < -e.alpha ? v + e.beta : v > e.alpha ? v - e.beta : 0), lo: -2, hi: 2,
+    alpha: 0.5, beta: 0.2 },
+];
+
+suite('unaryOp', { atol: 1e-6, rtol: 1e-5, why: 'f32 exp/log/sqrt builtins and short polynomials' }, [
+  ...UNARY_OPS.map((o) => ({ n: 1000 + o.op, op: o.op, label: o.name })),
+  { n: 3000, op: 21, maxX: 5, label: 'erf, split dispatch' },
+  { n: 1, op: 3, label: 'exp, one element' },
+], (c, r) => {
+  const o = UNARY_OPS[c.op];
+  const x = rand(r, c.n, o.lo ?? -1, o.hi ?? 1);
+  if (o.signed) for (let i = 0; i < x.length; i += 2) x[i] = -x[i];
+  if (o.halves) for (let i = 0; i < x.length; i += 3) x[i] = Math.round(x[i]) + 0.5;
+  const e = { alpha: o.alpha ?? 0, beta: o.beta ?? 0, gamma: o.gamma ?? 0 };
+  return {
+    buffers: { x, y: { size: c.n } },
+    params: { n: c.n, op: c.op, ...e },
+    dispatch: lin(c.n, c.maxX),
+    expect: { y: Float64Array.from(x, (v) => o.f(v, e)) },
+  };
+});
+
+// binaryOp: every op code over a few of binaryCases' broadcast shapes.
+const BINARY_OPS = [
+  { op: 0, name: 'add', f: (a, b) => a + b },
+  { op: 1, name: 'sub', f: (a, b) => a - b },
+  { op: 2, name: 'div', f: (a, b) => a / b, bLo: 0.25, bHi: 4, bSigned: true },
+  { op: 3, name: 'pow', f: Math.pow, aLo: 0.1, aHi: 4, bLo: -3, bHi: 3 },
+  { op: 3, name: 'pow, negative base, integer exponents', f: Math.pow, aLo: -4, aHi: 4, bLo: -3, bHi: 5, bInt: true },
+  { op: 4, name: 'max', f: Math.max },
+  { op: 5, name: 'min', f: Math.min },
+  { op: 6, name: 'mul', f: (a, b) => a * b },
+  { op: 7, name: 'fmod', f: (a, b) => a % b, aLo: -10, aHi: 10, bLo: 0.5, bHi: 3, bSigned: true },
+  { op: 8, name: 'prelu', f: (a, b) => (a < 0 ? a * b : a) },
+];
+
+suite('binaryOp', { atol: 1e-6, rtol: 1e-5, why: 'one f32 rounding; pow through f32 exp2/log2' },
+  BINARY_OPS.flatMap((o, k) => [binaryCases[k % 6], binaryCases[(k + 3) % 6]].map((s) => ({ ...s, k, label: o.name })))
+    .concat([{ ...binaryCases[6], k: 3, label: 'pow, split dispatch' }]),
+  (c, r) => {
+    const o = BINARY_OPS[c.k];
+    const out = bshape(c.a, c.b);
+    const n = prod(out);
+    const a = rand(r, prod(c.a), o.aLo ?? -1, o.aHi ?? 1), b = rand(r, prod(c.b), o.bLo ?? -1, o.bHi ?? 1);
+    if (o.bSigned) for (let i = 0; i < b.length; i += 2) b[i] = -b[i];
+    if (o.bInt) for (let i = 0; i < b.length; i++) b[i] = Math.round(b[i]) || 1;
+    return {
+      buffers: { a, b, out: { size: n } },
+      params: { n, rank: out.length, op: o.op, shape: out, aStrides: bstrides(out, c.a), bStrides: bstrides(out, c.b) },
+      dispatch: lin(n, c.maxX),
+      expect: { out: broadcastRef(out, c.a, c.b, a, b, o.f) },
+    };
+  });

@@ -21,6 +21,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "scaffold.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -140,9 +141,10 @@ struct ctx {
 };
 
 static const char *const LIB_SHADERS[] = {
-	"add", "argmax", "avg_pool", "concat", "conv1d", "conv2d", "conv_transpose1d", "embedding_lookup",
-	"gelu", "instance_norm", "layer_norm", "leaky_relu", "matmul", "matmul_gelu", "max_pool", "mul",
-	"pad", "prelu", "relu", "resize", "sigmoid", "softmax", "tanh", "top_k", "transpose",
+	"add", "argmax", "avg_pool", "binary_op", "concat", "conv1d", "conv2d", "conv_transpose1d",
+	"embedding_lookup", "gelu", "instance_norm", "layer_norm", "leaky_relu", "matmul", "matmul_gelu",
+	"max_pool", "mul", "pad", "prelu", "relu", "resize", "sigmoid", "softmax", "tanh", "top_k", "transpose",
+	"unary_op",
 };
 #define NLIB (sizeof LIB_SHADERS / sizeof LIB_SHADERS[0])
 
@@ -747,8 +749,8 @@ static void strides_of(const struct ten *t, int64_t *st)
 	}
 }
 
-/* add / mul over NumPy broadcasting into y. */
-static int binary(struct ctx *c, int node, const char *shader, int a, int b, int y)
+/* add / mul / binary_op (op >= 0: its op code) over NumPy broadcasting into y. */
+static int binary_x(struct ctx *c, int node, const char *shader, int op, int a, int b, int y)
 {
 	const struct ten *Y = &c->t[y];
 	int64_t sa[MAXR], sb_[MAXR], as[MAXR] = {0}, bs[MAXR] = {0}, shape[MAXR];
@@ -769,7 +771,10 @@ static int binary(struct ctx *c, int node, const char *shader, int a, int b, int
 		as[0] = bs[0] = 0;
 	struct sb p = {0};
 	uint64_t n = count_of(Y);
-	sbf(&p, "{ n: %llu, rank: %d, shape: ", (unsigned long long)n, r);
+	sbf(&p, "{ n: %llu, rank: %d, ", (unsigned long long)n, r);
+	if (op >= 0)
+		sbf(&p, "op: %d, ", op);
+	sbf(&p, "shape: ");
 	dims8(&p, shape, r, 1);
 	sbf(&p, ", aStrides: ");
 	dims8(&p, as, r, 0);
@@ -779,6 +784,11 @@ static int binary(struct ctx *c, int node, const char *shader, int a, int b, int
 	if (p.oom)
 		return -1;
 	return dispatch(c, node, shader, p.p, (n + 255) / 256, "a", a, "b", b, "out", y, NULL) ? 0 : -1;
+}
+
+static int binary(struct ctx *c, int node, const char *shader, int a, int b, int y)
+{
+	return binary_x(c, node, shader, -1, a, b, y);
 }
 
 static int stub(struct ctx *c, int node, char *why)
@@ -1157,6 +1167,99 @@ static int emit_resize(struct ctx *c, size_t ni, const struct m2w_onnx_node *n, 
 	return dispatch(c, (int)ni, "resize", p, (count_of(Y) + 255) / 256, "x", x, "y", y, NULL) ? 0 : -1;
 }
 
+/* unary_op.wgsl's op codes (the table in its header) for ONNX's unary float ops. */
+enum {
+	U_IDENTITY = 0, U_CLIP = 31,
+};
+static const struct {
+	const char *op;
+	int code;
+} UNARY_OPS[] = {
+	{"Abs", 1}, {"Neg", 2}, {"Exp", 3}, {"Log", 4}, {"Sqrt", 5}, {"Reciprocal", 6}, {"Floor", 7},
+	{"Ceil", 8}, {"Round", 9}, {"Sin", 10}, {"Cos", 11}, {"Tan", 12}, {"Asin", 13}, {"Acos", 14},
+	{"Atan", 15}, {"Sinh", 16}, {"Cosh", 17}, {"Asinh", 18}, {"Acosh", 19}, {"Atanh", 20}, {"Erf", 21},
+	{"Softplus", 22}, {"Softsign", 23}, {"Sign", 24}, {"Elu", 25}, {"Selu", 26}, {"Celu", 27},
+	{"HardSigmoid", 28}, {"HardSwish", 29}, {"ThresholdedRelu", 30}, {"Clip", U_CLIP}, {"Mish", 32},
+	{"Shrink", 33}, {"Identity", U_IDENTITY},
+};
+
+static int unary_op(struct ctx *c, int node, int code, double alpha, double beta, double gamma, int x, int y)
+{
+	uint64_t n = count_of(&c->t[y]);
+	return dispatch(c, node, "unary_op",
+		       fmt("{ n: %llu, op: %d, alpha: %.9g, beta: %.9g, gamma: %.9g }", (unsigned long long)n, code, alpha,
+			       beta, gamma),
+		       (n + 255) / 256, "x", x, "y", y, NULL)
+		       ? 0
+		       : -1;
+}
+
+static int emit_unary(struct ctx *c, size_t ni, const struct m2w_onnx_node *n, int code, int x, int y)
+{
+	double a = 0, b = 0, g = 0;
+	if (op_is(n, "Elu") || op_is(n, "Celu") || op_is(n, "ThresholdedRelu"))
+		a = afloat(n, "alpha", 1.0);
+	else if (op_is(n, "Selu")) {
+		a = afloat(n, "alpha", 1.67326319217681884765625);
+		g = afloat(n, "gamma", 1.05070102214813232421875);
+	} else if (op_is(n, "HardSigmoid")) {
+		a = afloat(n, "alpha", 0.2);
+		b = afloat(n, "beta", 0.5);
+	} else if (op_is(n, "Shrink")) {
+		a = afloat(n, "lambd", 0.5);
+		b = afloat(n, "bias", 0.0);
+	} else if (code == U_CLIP) {
+		if (!const_scalar(c, n, 1, "min", -FLT_MAX, &a) || !const_scalar(c, n, 2, "max", FLT_MAX, &b))
+			return stub(c, (int)ni, stubf(n, "min / max are not constants (pass --const)"));
+		a = a < -FLT_MAX ? -FLT_MAX : a;
+		b = b > FLT_MAX ? FLT_MAX : b;
+	}
+	return unary_op(c, (int)ni, code, a, b, g, x, y);
+}
+
+/* binary_op.wgsl's op codes. */
+enum { B_ADD = 0, B_SUB, B_DIV, B_POW, B_MAX, B_MIN, B_MUL, B_FMOD, B_PRELU };
+
+/* Sub, Div, Pow, Mod (fmod = 1) and the variadic Sum, Mean, Max, Min as a
+ * chain of binary_op dispatches through temporaries; Mean divides by the
+ * input count at the end, a lone input is copied. */
+static int emit_binary_chain(struct ctx *c, size_t ni, const struct m2w_onnx_node *n, int op, bool mean, int y)
+{
+	size_t k = n->ninputs;
+	for (size_t i = 0; i < k; i++) {
+		int t = in_t(c, n, i);
+		if (t < 0)
+			return stub(c, (int)ni, stubf(n, "an empty input"));
+		if (c->t[t].dt != M2W_ONNX_FLOAT && c->t[t].dt != M2W_ONNX_UNDEFINED)
+			return stub(c, (int)ni, stubf(n, "a non-float operand has no library shader"));
+		if (c->t[t].rank > 8)
+			return stub(c, (int)ni, stubf(n, "rank above 8"));
+	}
+	if (c->t[y].rank > 8)
+		return stub(c, (int)ni, stubf(n, "rank above 8"));
+	int acc = in_t(c, n, 0);
+	if (k == 1 && !mean)
+		return unary_op(c, (int)ni, U_IDENTITY, 0, 0, 0, acc, y);
+	for (size_t i = 1; i < k; i++) {
+		int b = in_t(c, n, i), o = y;
+		if (i + 1 < k || mean) {
+			char what[32];
+			snprintf(what, sizeof what, "%s%zu", mean ? "sum" : "acc", i);
+			if ((o = temp(c, y, what, (int)ni)) < 0)
+				return -1;
+			if (!broadcast(&c->t[acc], &c->t[b], &c->t[o]))
+				return stub(c, (int)ni, stubf(n, "shapes do not broadcast"));
+		}
+		if (binary_x(c, (int)ni, "binary_op", op, acc, b, o) < 0)
+			return -1;
+		acc = o;
+	}
+	if (!mean)
+		return 0;
+	int cnt = scalar_const(c, y, "count", (double)k);
+	return cnt < 0 ? -1 : binary_x(c, (int)ni, "binary_op", B_DIV, acc, cnt, y);
+}
+
 /* rows = product of dims before axis, cols = after (inclusive). */
 static void rows_cols(const struct ten *t, int ax, uint64_t *rows, uint64_t *cols)
 {
@@ -1233,14 +1336,32 @@ static int emit_node(struct ctx *c, size_t ni)
 			else if (lo >= 0 && i >= hi)
 				inner *= (uint64_t)X->shape[i];
 		}
-		if (count_of(S) != C || off < 0)
-			return stub(c, (int)ni, stubf(n, "slope broadcast not as [C] per channel"));
+		if (count_of(S) != C || off < 0) {
+			/* any other broadcast slope: binary_op's prelu */
+			if (off < 0 || X->rank > 8 || (S->dt != M2W_ONNX_FLOAT && S->dt != M2W_ONNX_UNDEFINED))
+				return stub(c, (int)ni, stubf(n, "slope does not broadcast to the input"));
+			return binary_x(c, (int)ni, "binary_op", B_PRELU, x, w, y);
+		}
 		return dispatch(c, (int)ni, "prelu",
 			       fmt("{ n: %llu, C: %llu, inner: %llu }", (unsigned long long)cnt, (unsigned long long)C,
 				       (unsigned long long)inner),
 			       (cnt + 255) / 256, "x", x, "slope", w, "y", y, NULL)
 			       ? 0
 			       : -1;
+	}
+	for (size_t i = 0; i < sizeof UNARY_OPS / sizeof UNARY_OPS[0]; i++)
+		if (op_is(n, UNARY_OPS[i].op) && fin)
+			return emit_unary(c, ni, n, UNARY_OPS[i].code, x, y);
+	if (fin && (op_is(n, "Sub") || op_is(n, "Div") || op_is(n, "Pow") || op_is(n, "Max") || op_is(n, "Min") ||
+		    op_is(n, "Sum") || op_is(n, "Mean") || (op_is(n, "Mod") && aint(n, "fmod", 0) == 1))) {
+		int op = op_is(n, "Sub") ? B_SUB
+			 : op_is(n, "Div") ? B_DIV
+			 : op_is(n, "Pow") ? B_POW
+			 : op_is(n, "Max") ? B_MAX
+			 : op_is(n, "Min") ? B_MIN
+			 : op_is(n, "Mod") ? B_FMOD
+					   : B_ADD;
+		return emit_binary_chain(c, ni, n, op, op_is(n, "Mean"), y);
 	}
 	if ((op_is(n, "Add") || op_is(n, "Mul")) && fin && w >= 0 && n->ninputs == 2) {
 		if (c->t[y].rank > 8)
