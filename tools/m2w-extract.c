@@ -116,16 +116,6 @@ static void warn(void *ctx, const char *msg)
 	fprintf(stderr, "%s: %s: warning: %s\n", prog, file, msg);
 }
 
-static void cache_warn(const char *what, const struct m2w_diag *d, bool quiet)
-{
-	char buf[768];
-
-	if (quiet)
-		return;
-	m2w_diag_format(d, buf, sizeof buf);
-	fprintf(stderr, "%s: warning: %s: %s\n", prog, what, buf);
-}
-
 /* The cache for MODEL with the options that shape the outputs; NULL (after
  * a warning) when the cache cannot be used: the tool then just runs. */
 static struct m2w_cache *cache_open(const char *dir, const char *model, const char *names,
@@ -137,7 +127,7 @@ static struct m2w_cache *cache_open(const char *dir, const char *model, const ch
 
 	m2w_diag_init(&d, dir);
 	if (!(c = m2w_cache_create(dir, prog, model, &d))) {
-		cache_warn("cache not used", &d, quiet);
+		m2w_cache_warn(prog, "cache not used", &d, quiet);
 		return NULL;
 	}
 	m2w_cache_key_str(c, "dtype", o->dtype == M2W_EXTRACT_F16 ? "f16" : "f32");
@@ -147,7 +137,7 @@ static struct m2w_cache *cache_open(const char *dir, const char *model, const ch
 	m2w_cache_key_str(c, "model-name", base ? base + 1 : model);
 	if (m2w_cache_key_file(c, "model", model, &d) < 0 ||
 	    (names && m2w_cache_key_file(c, "names", names, &d) < 0)) {
-		cache_warn("cache not used", &d, quiet);
+		m2w_cache_warn(prog, "cache not used", &d, quiet);
 		m2w_cache_free(c);
 		return NULL;
 	}
@@ -309,7 +299,7 @@ int main(int argc, char **argv)
 			m2w_diag_init(&cd, cache_dir);
 			int h = m2w_cache_lookup(cache, dest, 2, NULL, &nchanged, &cd);
 			if (h < 0)
-				cache_warn("cache lookup", &cd, quiet);
+				m2w_cache_warn(prog, "cache lookup", &cd, quiet);
 			if (m2w_cache_note(cache) && !quiet)
 				fprintf(stderr, "%s: warning: cache: %s\n", prog, m2w_cache_note(cache));
 			hit = h == 1;
@@ -337,7 +327,7 @@ int main(int argc, char **argv)
 		    m2w_cache_store(cache, &cd) < 0))
 			s = -1;
 		if (s < 0)
-			cache_warn("cache miss, not stored", &cd, quiet);
+			m2w_cache_warn(prog, "cache miss, not stored", &cd, quiet);
 		else if (!quiet)
 			fprintf(stderr, "%s: cache miss, stored (%s)\n", prog, m2w_cache_entry(cache));
 	} else if (hit && !quiet) {

@@ -182,16 +182,6 @@ static bool parse_size(const char *s, uint64_t *v)
 	return true;
 }
 
-static void cache_warn(const char *what, const struct m2w_diag *d, bool quiet)
-{
-	char buf[768];
-
-	if (quiet)
-		return;
-	m2w_diag_format(d, buf, sizeof buf);
-	fprintf(stderr, "%s: warning: %s: %s\n", prog, what, buf);
-}
-
 /* The cache for INPUT with the options that shape the outputs; NULL (after
  * a warning) when it cannot be used: the tool then just runs. */
 static struct m2w_cache *cache_open(const char *dir, const char *input,
@@ -205,7 +195,7 @@ static struct m2w_cache *cache_open(const char *dir, const char *input,
 
 	m2w_diag_init(&d, dir);
 	if (!(c = m2w_cache_create(dir, prog, input, &d))) {
-		cache_warn("cache not used", &d, quiet);
+		m2w_cache_warn(prog, "cache not used", &d, quiet);
 		return NULL;
 	}
 	snprintf(num, sizeof num, "%llu", (unsigned long long)o->max_binding);
@@ -215,7 +205,7 @@ static struct m2w_cache *cache_open(const char *dir, const char *input,
 	m2w_cache_key_str(c, "requant", o->requant_q8_0 ? "q8_0" : "none");
 	m2w_cache_key_str(c, "input-name", base ? base + 1 : input);
 	if (m2w_cache_key_file(c, "input", input, &d) < 0) {
-		cache_warn("cache not used", &d, quiet);
+		m2w_cache_warn(prog, "cache not used", &d, quiet);
 		m2w_cache_free(c);
 		return NULL;
 	}
@@ -387,7 +377,7 @@ int main(int argc, char **argv)
 		m2w_diag_init(&cd, cache_dir);
 		int h = m2w_cache_lookup(cache, NULL, 0, out, &nchanged, &cd);
 		if (h < 0)
-			cache_warn("cache lookup", &cd, quiet);
+			m2w_cache_warn(prog, "cache lookup", &cd, quiet);
 		if (m2w_cache_note(cache) && !quiet)
 			fprintf(stderr, "%s: warning: cache: %s\n", prog, m2w_cache_note(cache));
 		hit = h == 1;
@@ -402,7 +392,7 @@ int main(int argc, char **argv)
 		struct m2w_diag cd;
 		m2w_diag_init(&cd, cache_dir);
 		if (cache_store(cache, out, &r, &cd) < 0)
-			cache_warn("cache miss, not stored", &cd, quiet);
+			m2w_cache_warn(prog, "cache miss, not stored", &cd, quiet);
 		else if (!quiet)
 			fprintf(stderr, "%s: cache miss, stored (%s)\n", prog, m2w_cache_entry(cache));
 	} else if (hit && !quiet) {

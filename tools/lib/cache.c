@@ -1046,3 +1046,13 @@ out:
 	free(hash);
 	return r;
 }
+
+void m2w_cache_warn(const char *prog, const char *what, const struct m2w_diag *d, bool quiet)
+{
+	char buf[768];
+
+	if (quiet)
+		return;
+	m2w_diag_format(d, buf, sizeof buf);
+	fprintf(stderr, "%s: warning: %s: %s\n", prog, what, buf);
+}

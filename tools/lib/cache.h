@@ -96,6 +96,10 @@ const char *m2w_cache_entry(const struct m2w_cache *c);
  * or NULL. */
 const char *m2w_cache_note(const struct m2w_cache *c);
 
+/* "PROG: warning: WHAT: <d's message>" on stderr unless quiet: a cache
+ * problem never stops a tool, it only says so. */
+void m2w_cache_warn(const char *prog, const char *what, const struct m2w_diag *d, bool quiet);
+
 /* The 32 hex digits of the key so far (tests, messages). */
 void m2w_cache_key_hex(struct m2w_cache *c, char out[33]);
 
