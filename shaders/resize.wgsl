@@ -2,7 +2,10 @@
 // ResizeNearestNeighbor / ResizeBilinear.  An output coordinate x maps to
 // the input coordinate
 //   coord 0 half_pixel:          (x + 0.5) / scale − 0.5
-//   coord 1 align_corners:       x · (in − 1) / (out − 1)   (0 when out = 1)
+//   coord 1 align_corners:       x · (in − 1) / (in · scale − 1)   (0 when out = 1;
+//                                ONNX's resized length is in · scale, not the
+//                                integer out, when scales are given; out
+//                                itself when scale is out / in to 1e-5)
 //   coord 2 asymmetric:          x / scale
 //   coord 3 pytorch_half_pixel:  half_pixel, or 0 when out = 1
 // with scale the output / input ratio (the host passes ONNX's scales, or
@@ -51,7 +54,10 @@ fn source(o: u32, outLen: u32, inLen: u32, scale: f32) -> f32 {
       if (outLen <= 1u) {
         return 0.0;
       }
-      return fo * f32(inLen - 1u) / f32(outLen - 1u);
+      // in · scale, or out itself when the scale is out / in up to f32 rounding
+      let len = f32(inLen) * scale;
+      let resized = select(len, f32(outLen), abs(len - f32(outLen)) <= 1e-5 * f32(outLen));
+      return fo * f32(inLen - 1u) / (resized - 1.0);
     }
     case 2u: {
       return fo / scale;

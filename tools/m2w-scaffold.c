@@ -21,19 +21,26 @@ static void usage(FILE *fp)
 {
 	fprintf(fp,
 		"Usage: %s [OPTION]... MODEL -o DIR\n"
-		"Draft a model-specific WebGPU engine from an ONNX graph: DIR/engine.ts (work\n"
-		"buffers sized for the model's static shapes and shared where lifetimes allow,\n"
-		"one pipeline per library shader, bind groups made once, the dispatch list in\n"
-		"graph order with exact dims, debugCapture checkpoints named after the graph's\n"
-		"tensors), DIR/types.ts (inputs, outputs, checkpoint order) and DIR/report.json\n"
-		"(every node: shaders, view, fused or stub).  Nodes with no library shader are\n"
-		"stubs that throw with the op name.\n"
+		"Draft a model-specific WebGPU engine from an ONNX or TFLite graph (the format\n"
+		"is detected from the bytes): DIR/engine.ts (work buffers sized for the model's\n"
+		"static shapes and shared where lifetimes allow, one pipeline per library\n"
+		"shader, bind groups made once, the dispatch list in graph order with exact\n"
+		"dims, debugCapture checkpoints named after the graph's tensors), DIR/types.ts\n"
+		"(inputs, outputs, checkpoint order) and DIR/report.json (every node: shaders,\n"
+		"view, fused or stub).  Nodes with no library shader are stubs that throw with\n"
+		"the op name.  The engine loads the weights m2w-extract writes for the model.\n"
+		"\n"
+		"TFLite: the main subgraph, lowered to the same ops; rank-4 tensors (NHWC in\n"
+		"the file) are NCHW in the engine, the input included, so a rank-4 checkpoint\n"
+		"is the NCHW permutation of the TFLite tensor of that name; f16 weights read\n"
+		"through DEQUANTIZE are the constants themselves (f32 on the GPU); every\n"
+		"tensor takes the shape stored in the file (--dim and --const are ONNX's).\n"
 		"\n"
 		"  -o, --output DIR        where the three files go (created if missing);\n"
 		"                          each written atomically, only when it changes\n"
 		"  -d, --dim NAME=VALUE    bind a symbolic input dim (repeatable); an unbound\n"
 		"                          one is an error: static shapes are required\n"
-		"  -c, --const NAME=FILE   fix graph input NAME to the value in FILE, an ONNX\n"
+		"  -c, --const NAME=FILE   fix ONNX graph input NAME to the value in FILE, a\n"
 		"                          TensorProto (.pb), at scaffold time (shape inputs,\n"
 		"                          pads, TopK's k, Gather indices; repeatable)\n"
 		"  -f, --flush N           the engine's default Batcher flushEvery (default 64)\n"
@@ -170,8 +177,14 @@ int main(int argc, char **argv)
 	}
 	m2w_diag_init(&d, model);
 	enum m2w_format fmt = m2w_detect_format(f.data, f.size);
-	if (fmt != M2W_FMT_ONNX) {
-		m2w_err(&d, 0, "%s models are not supported yet (ONNX only)", m2w_format_name(fmt));
+	if (fmt != M2W_FMT_ONNX && fmt != M2W_FMT_TFLITE) {
+		m2w_err(&d, 0, "%s models are not supported (ONNX and TFLite are)", m2w_format_name(fmt));
+		fail(&d);
+		goto out;
+	}
+	if (fmt == M2W_FMT_TFLITE && (nconsts || ndims)) {
+		m2w_err(&d, M2W_NO_OFFSET, "--%s applies to ONNX graphs; a TFLite model's tensors carry static shapes "
+			"and its constants are in the file", nconsts ? "const" : "dim");
 		fail(&d);
 		goto out;
 	}
@@ -186,7 +199,8 @@ int main(int argc, char **argv)
 		.flush = (unsigned)flush,
 	};
 	dir = dir_of(model);
-	if (!dir || m2w_scaffold_onnx(f.data, f.size, dir, &o, &r, &d) < 0) {
+	if (!dir || (fmt == M2W_FMT_TFLITE ? m2w_scaffold_tflite(f.data, f.size, &o, &r, &d)
+					    : m2w_scaffold_onnx(f.data, f.size, dir, &o, &r, &d)) < 0) {
 		if (!dir)
 			m2w_err(&d, M2W_NO_OFFSET, "out of memory");
 		fail(&d);

@@ -32,7 +32,9 @@ window.m2wRun = async () => {
         const data = out[c.outputs[i]];
         if (!spec || !data) throw new Error(`output ${c.outputs[i]} missing`);
         if (!acts.has(c.outputs[i])) throw new Error(`no checkpoint for output ${c.outputs[i]}`);
-        const f = data instanceof Float32Array ? data : Float32Array.from(data);
+        // integer outputs are 32-bit words; signed ones (per the expected .npy) read as i32
+        const ints = c.signed && c.signed[i] && data instanceof Uint32Array ? new Int32Array(data.buffer, data.byteOffset, data.length) : data;
+        const f = ints instanceof Float32Array ? ints : Float32Array.from(ints);
         await fetch(`/result/${encodeURIComponent(c.name)}/output_${i}.npy`, { method: 'POST', body: m.toNpy(f, spec.shape) });
       }
       engine.destroy();

@@ -92,6 +92,14 @@ for (const name of names) {
     c.why = `${Object.values(desc.ops).reduce((a, b) => a + b, 0)} nodes (${ops.join(', ')})`;
     continue;
   }
+  // Sequence / Optional / string values are not tensors of numbers: nothing
+  // a WebGPU buffer holds, so out of the scaffold's domain (counted apart)
+  const nonTensor = [...desc.inputs, ...desc.outputs].find((v) => /^(seq|optional)\(|^string$/.test(v.dtype));
+  if (nonTensor) {
+    c.status = 'not tensors';
+    c.why = `'${nonTensor.name}' is ${nonTensor.dtype}`;
+    continue;
+  }
   const set = path.join(src, 'test_data_set_0');
   const weightNames = new Set(desc.tensors.map((t) => t.name));
   const graphInputs = desc.inputs.filter((i) => !weightNames.has(i.name));
@@ -118,6 +126,12 @@ for (const name of names) {
     if (x.status !== 0) bad = 'extract output: ' + x.stderr.trim();
   }
   c.outputs = desc.outputs.map((o) => o.name);
+  // signed integer outputs come back as u32 words: the page reads them as i32
+  c.signed = c.outputs.map((_, i) => {
+    const f = path.join(dir, 'ref', `output_${i}.npy`);
+    if (!fs.existsSync(f)) return false;
+    return /'descr':\s*'[<|=]?i/.test(fs.readFileSync(f).subarray(0, 256).toString('latin1'));
+  });
   if (bad) {
     c.why = bad;
     continue;
@@ -130,10 +144,12 @@ for (const name of names) {
   }
   let report = JSON.parse(fs.readFileSync(path.join(dir, 'engine', 'report.json'), 'utf8'));
   if (report.ops.some((o) => o.stub && o.stub.includes('pass --const'))) {
-    // the draft needs the values of inputs after the first (Resize scales, ...)
+    // the draft needs the values of inputs after the first (Resize scales,
+    // ...), or of every input ("pass --const for every input": Range)
+    const every = report.ops.some((o) => o.stub && o.stub.includes('pass --const for every input'));
     const all = [];
     c.inputs = c.inputs.filter((i, k) => {
-      if (k === 0 && !consts.includes(`${i.name}=`)) return true;
+      if (k === 0 && !every) return true;
       all.push('--const', `${i.name}=${path.join(set, i.file.replace('.npy', '.pb'))}`);
       return false;
     });
@@ -217,7 +233,7 @@ const server = http.createServer((q, s) => {
   }
   if (url.pathname === '/cases.json') {
     s.writeHead(200, { 'content-type': 'application/json' });
-    s.end(JSON.stringify(ready.map((c) => ({ name: c.name, inputs: c.inputs, outputs: c.outputs, weights: !!c.weights }))));
+    s.end(JSON.stringify(ready.map((c) => ({ name: c.name, inputs: c.inputs, outputs: c.outputs, signed: c.signed, weights: !!c.weights }))));
     return;
   }
   let f = null;
@@ -289,7 +305,7 @@ const tCheck = Date.now();
 // ---- 5. the table ----
 const byOp = new Map();
 for (const c of cases) {
-  if (c.status === 'skip') continue;
+  if (c.status === 'skip' || c.status === 'not tensors') continue;
   const e = byOp.get(c.op) ?? { passed: 0, failed: 0, noShader: 0, error: 0 };
   if (c.status === 'passed') e.passed++;
   else if (c.status === 'failed') e.failed++;
@@ -306,7 +322,9 @@ for (const op of ops) {
 const tot = (k) => [...byOp.values()].reduce((a, e) => a + e[k], 0);
 const opsPassing = ops.filter((o) => byOp.get(o).passed > 0);
 const skipped = cases.filter((c) => c.status === 'skip').length;
-console.log(`cases: ${tot('passed')} passed, ${tot('failed')} failed, ${tot('noShader')} no shader, ${tot('error')} scaffold/extract errors, ${skipped} multi-node models skipped`);
+const nonTensors = cases.filter((c) => c.status === 'not tensors');
+console.log(`cases: ${tot('passed')} passed, ${tot('failed')} failed, ${tot('noShader')} no shader, ${tot('error')} scaffold/extract errors, ${skipped} multi-node models skipped, ` +
+  `${nonTensors.length} with sequence/optional/string values (not tensors: out of scope${nonTensors.length ? ': ' + nonTensors.map((c) => c.name).join(' ') : ''})`);
 console.log(`op types with >= 1 passing case: ${opsPassing.length} of ${ops.length}: ${opsPassing.join(' ')}`);
 console.log(`time: scaffold+extract ${((tScaffold - t0) / 1000).toFixed(1)} s, bundle ${((tBundle - tScaffold) / 1000).toFixed(1)} s, ` +
   `browser ${((tPage - tBundle) / 1000).toFixed(1)} s, check ${((tCheck - tPage) / 1000).toFixed(1)} s, total ${((tCheck - t0) / 1000).toFixed(1)} s`);

@@ -984,7 +984,11 @@ suite('pad', EXACT, [
 // nearest-neighbour picks agree at exact .5 boundaries.
 function resizeSource(o, outLen, inLen, scale, coord) {
   const f = Math.fround;
-  if (coord === 1) return outLen <= 1 ? 0 : f(f(o * f(inLen - 1)) / f(outLen - 1));
+  if (coord === 1) {
+    // ONNX: the resized length is in · scale (out itself when the scale is out / in)
+    const len = inLen * scale, resized = Math.abs(len - outLen) <= 1e-5 * outLen ? outLen : f(len);
+    return outLen <= 1 ? 0 : f(f(o * f(inLen - 1)) / f(resized - 1));
+  }
   if (coord === 2) return f(o / scale);
   if (coord === 3 && outLen <= 1) return 0;
   return f(f(f(o + 0.5) / scale) - 0.5);
@@ -1004,6 +1008,7 @@ suite('resize', { atol: 5e-5, rtol: 1e-5, why: 'bilinear weights from f32 source
   { planes: 2, inH: 17, inW: 23, outH: 6, outW: 8, mode: 1, coord: 2, label: 'bilinear asymmetric down' },
   { planes: 1, inH: 9, inW: 9, outH: 1, outW: 4, mode: 1, coord: 3, label: 'pytorch_half_pixel, out 1' },
   { planes: 4, inH: 16, inW: 16, outH: 40, outW: 24, mode: 1, coord: 0, scale: [2.5, 1.5], maxX: 3, label: 'given scales, split dispatch' },
+  { planes: 2, inH: 4, inW: 8, outH: 2, outW: 4, mode: 1, coord: 1, scale: [0.6, 0.6], label: 'align_corners, scale 0.6 (resized length in · scale)' },
 ], (c, r) => {
   const scaleH = c.scale ? c.scale[0] : Math.fround(c.outH / c.inH), scaleW = c.scale ? c.scale[1] : Math.fround(c.outW / c.inW);
   const x = rand(r, c.planes * c.inH * c.inW);
@@ -1257,3 +1262,406 @@ suite('binaryOp', { atol: 1e-6, rtol: 1e-5, why: 'one f32 rounding; pow through 
       expect: { out: broadcastRef(out, c.a, c.b, a, b, o.f) },
     };
   });
+
+// ---------------------------------------------------------------- typedOp (32-bit words)
+
+// Three-input broadcast reference (broadcastRef with a third operand).
+function broadcast3(out, shapes, arrays, f) {
+  const n = prod(out);
+  const res = new Array(n);
+  const coord = new Array(out.length).fill(0);
+  const idx = (s) => {
+    let o = 0;
+    for (let i = 0; i < s.length; i++) o = o * s[i] + (s[i] === 1 ? 0 : coord[out.length - s.length + i]);
+    return o;
+  };
+  for (let i = 0; i < n; i++) {
+    let rem = i;
+    for (let d = out.length - 1; d >= 0; d--) {
+      coord[d] = rem % out[d];
+      rem = Math.floor(rem / out[d]);
+    }
+    res[i] = f(...shapes.map((s, k) => arrays[k][idx(s)]));
+  }
+  return res;
+}
+
+// Integer samples in [lo, hi] as Int32Array / Uint32Array.
+function ints(r, n, lo, hi, T = Int32Array) {
+  return T.from({ length: n }, () => lo + Math.floor(r() * (hi - lo + 1)));
+}
+
+const b01 = (v) => (v ? 1 : 0);
+const truncDiv = (a, b) => (b === 0 ? 0 : Math.trunc(a / b));
+const TYPED_OPS = [
+  // op, kind, inputs: 'f' floats (with ties), 'i' ints, 'u' bools, 's' shift counts; out type
+  { op: 0, kind: 0, name: 'equal f32', in: 'ff', f: (a, b) => b01(a === b) },
+  { op: 1, kind: 1, name: 'less i32', in: 'ii', f: (a, b) => b01(a < b) },
+  { op: 2, kind: 0, name: 'greater f32', in: 'ff', f: (a, b) => b01(a > b) },
+  { op: 3, kind: 1, name: 'lessOrEqual i32', in: 'ii', f: (a, b) => b01(a <= b) },
+  { op: 4, kind: 2, name: 'greaterOrEqual u32', in: 'uu', f: (a, b) => b01(a >= b) },
+  { op: 5, kind: 2, name: 'and', in: 'uu', f: (a, b) => b01(a && b) },
+  { op: 6, kind: 2, name: 'or', in: 'uu', f: (a, b) => b01(a || b) },
+  { op: 7, kind: 2, name: 'xor', in: 'uu', f: (a, b) => b01(!a !== !b) },
+  { op: 8, kind: 2, name: 'not', in: 'u', f: (a) => b01(!a) },
+  { op: 9, kind: 2, name: 'shift left', in: 'ws', f: (a, b) => (b >= 32 ? 0 : (a << b) >>> 0) },
+  { op: 10, kind: 2, name: 'shift right', in: 'ws', f: (a, b) => (b >= 32 ? 0 : a >>> b) },
+  { op: 11, kind: 2, name: 'where', in: 'uff', f: (c, x, y) => (c ? x : y), out: 'f32' },
+  { op: 12, kind: 1, name: 'add i32', in: 'ii', f: (a, b) => a + b, out: 'i32' },
+  { op: 13, kind: 1, name: 'sub i32', in: 'ii', f: (a, b) => a - b, out: 'i32' },
+  { op: 14, kind: 1, name: 'mul i32', in: 'ii', f: (a, b) => a * b, out: 'i32' },
+  { op: 15, kind: 1, name: 'div i32 (truncating)', in: 'ii', f: truncDiv, out: 'i32' },
+  { op: 16, kind: 1, name: 'mod i32 (sign of divisor)', in: 'ii', f: (a, b) => (b === 0 ? 0 : ((a % b) + b) % b), out: 'i32' },
+  { op: 17, kind: 1, name: 'fmod i32 (sign of dividend)', in: 'ii', f: (a, b) => (b === 0 ? 0 : a % b) + 0, out: 'i32' },
+  { op: 18, kind: 1, name: 'max i32', in: 'ii', f: Math.max, out: 'i32' },
+  { op: 19, kind: 1, name: 'min i32', in: 'ii', f: Math.min, out: 'i32' },
+  { op: 20, kind: 1, name: 'pow i32', in: 'ie', f: (a, b) => a ** b, out: 'i32' },
+  { op: 21, kind: 1, name: 'abs i32', in: 'i', f: Math.abs, out: 'i32' },
+  { op: 22, kind: 1, name: 'neg i32', in: 'i', f: (a) => -a + 0, out: 'i32' },
+  { op: 23, kind: 1, name: 'sign i32', in: 'i', f: Math.sign, out: 'i32' },
+  { op: 12, kind: 2, name: 'add u32', in: 'ww', f: (a, b) => (a + b) >>> 0 },
+  { op: 24, kind: 0, name: 'isNaN', in: 'x', f: (a) => b01(Number.isNaN(a)) },
+  { op: 25, kind: 0, flags: 1, name: 'isInf, positive only', in: 'x', f: (a) => b01(a === Infinity) },
+  { op: 25, kind: 0, flags: 3, name: 'isInf', in: 'x', f: (a) => b01(a === Infinity || a === -Infinity) },
+  { op: 26, kind: 0, flags: 1, name: 'cast f32 to i32 (truncating)', in: 'g', f: (a) => Math.trunc(a), out: 'i32' },
+  { op: 26, kind: 1, flags: 0, name: 'cast i32 to f32', in: 'i', f: (a) => a, out: 'f32' },
+  { op: 26, kind: 0, flags: 3, name: 'cast f32 to bool', in: 'f', f: (a) => b01(a !== 0) },
+  { op: 26, kind: 0, flags: 4, name: 'cast f32 to f16 precision', in: 'h', f: (a) => f16Round(a), out: 'f32' },
+];
+
+// Round to the nearest binary16 value, ties to even, from its definition: 11
+// significant bits for normals (exponent ≥ −14), multiples of 2^-24 below,
+// ±inf from 65520 up (inputs stay finite: the comparison has no inf / NaN).
+function f16Round(v) {
+  if (Number.isNaN(v)) return v;
+  const a = Math.abs(v);
+  if (a >= 65520) return Math.sign(v) * Infinity;
+  const q = a < 2 ** -14 ? 2 ** -24 : 2 ** (Math.floor(Math.log2(a)) - 10);
+  const t = a / q, r = Math.floor(t), d = t - r;
+  const k = d > 0.5 || (d === 0.5 && r % 2 === 1) ? r + 1 : r;
+  return Math.sign(v) * k * q;
+}
+
+function typedInput(r, t, n) {
+  switch (t) {
+    case 'f': return Float32Array.from(rand(r, n, -3, 3), (v) => (r() < 0.3 ? 0 : Math.round(v * 2) / 2));
+    case 'g': return rand(r, n, -100, 100);
+    case 'h': return Float32Array.from(rand(r, n, -2, 2), (v, i) => [v * 3e4, v * 1e-6, v, 65519 - i % 2, 1 + 2 ** -11, 1 + 3 * 2 ** -11][i % 6]);
+    case 'x': return Float32Array.from(rand(r, n), (v, i) => [v, NaN, Infinity, -Infinity, 0][i % 5]);
+    case 'i': return ints(r, n, -50, 50);
+    case 'e': return ints(r, n, 0, 4);
+    case 'u': return ints(r, n, 0, 1, Uint32Array);
+    case 's': return ints(r, n, 0, 33, Uint32Array);
+    default: return ints(r, n, 0, 0x7fffffff, Uint32Array);
+  }
+}
+
+const typedShapes = [
+  [[1000], [1000], [1000]],
+  [[4, 1, 5], [1, 3, 1], [5]],
+  [[2, 3, 1, 4, 5], [3, 7, 1, 1], [1]],
+  [[2, 1, 2, 1, 2, 1, 2, 3], [2, 1, 2, 1, 2, 1, 3], [3]],
+];
+
+suite('typedOp', EXACT, TYPED_OPS.map((o, k) => ({ k, s: k % typedShapes.length, label: o.name }))
+  .concat([{ k: 0, s: 0, n: 5000, maxX: 3, label: 'equal, split dispatch' }]), (c, r) => {
+  const o = TYPED_OPS[c.k];
+  const shapes = (c.n ? [[c.n], [c.n], [c.n]] : typedShapes[c.s]).slice(0, o.in.length);
+  const out = shapes.reduce((a, s) => bshape(a, s), [1]);
+  const n = prod(out);
+  const arrays = shapes.map((s, i) => {
+    const a = typedInput(r, o.in[i], prod(s));
+    if (o.op >= 15 && o.op <= 17 && i === 1) for (let j = 0; j < a.length; j += 7) a[j] = 0; // division by 0 gives 0
+    return a;
+  });
+  const want = broadcast3(out, shapes, arrays, o.f);
+  const type = o.out || 'u32';
+  const expect = type === 'f32' ? Float64Array.from(want) : type === 'i32' ? Int32Array.from(want) : Uint32Array.from(want);
+  const st = (i) => (i < shapes.length ? bstrides(out, shapes[i]) : new Array(out.length).fill(0));
+  const buf = (i) => arrays[Math.min(i, arrays.length - 1)];
+  return {
+    buffers: { a: buf(0), b: buf(1), c: buf(2), out: { size: n, type } },
+    params: { n, rank: out.length, op: o.op, kind: o.kind, flags: o.flags || 0, shape: out,
+      aStrides: st(0), bStrides: st(1), cStrides: st(2) },
+    dispatch: lin(n, c.maxX),
+    expect: { out: expect },
+  };
+});
+
+// ---------------------------------------------------------------- reduce
+
+// Reference: the input's dims split into kept (red[d] false) and reduced
+// ones; per group the reduced elements in row-major order.
+function groupsOf(shape, red) {
+  const st = shape.map((_, i) => prod(shape.slice(i + 1)));
+  const kept = shape.map((_, i) => i).filter((i) => !red[i]), rd = shape.map((_, i) => i).filter((i) => red[i]);
+  const list = (dims) => {
+    const n = prod(dims.map((d) => shape[d]));
+    return Array.from({ length: n }, (_, j) => {
+      let rem = j, off = 0;
+      for (let q = dims.length - 1; q >= 0; q--) {
+        off += (rem % shape[dims[q]]) * st[dims[q]];
+        rem = Math.floor(rem / shape[dims[q]]);
+      }
+      return off;
+    });
+  };
+  const bases = list(kept), inner = list(rd);
+  return { bases, inner, kept, rd, st };
+}
+
+const REDUCE_OPS = [
+  { op: 0, name: 'sum', f: (v) => v.reduce((a, b) => a + b, 0) },
+  { op: 1, name: 'mean', f: (v) => v.reduce((a, b) => a + b, 0) / v.length },
+  { op: 2, name: 'max', f: (v) => Math.max(...v) },
+  { op: 3, name: 'min', f: (v) => Math.min(...v) },
+  { op: 4, name: 'product', f: (v) => v.reduce((a, b) => a * b, 1), lo: 0.5, hi: 1.5 },
+  { op: 5, name: 'l1', f: (v) => v.reduce((a, b) => a + Math.abs(b), 0) },
+  { op: 6, name: 'l2', f: (v) => Math.sqrt(v.reduce((a, b) => a + b * b, 0)) },
+  { op: 7, name: 'logSum', f: (v) => Math.log(v.reduce((a, b) => a + b, 0)), lo: 0.1, hi: 2 },
+  { op: 8, name: 'logSumExp', f: (v) => Math.log(v.reduce((a, b) => a + Math.exp(b), 0)), lo: -40, hi: 40 },
+  { op: 9, name: 'sumSquare', f: (v) => v.reduce((a, b) => a + b * b, 0) },
+  { op: 10, name: 'argMax (first)', arg: (v) => v.indexOf(Math.max(...v)), ties: true },
+  { op: 11, name: 'argMin (last)', flags: 1, arg: (v) => v.lastIndexOf(Math.min(...v)), ties: true },
+  { op: 12, name: 'invStdDev', eps: 1e-5, f: (v) => {
+    const m = v.reduce((a, b) => a + b, 0) / v.length;
+    return 1 / Math.sqrt(v.reduce((a, b) => a + (b - m) ** 2, 0) / v.length + 1e-5);
+  } },
+  { op: 16, name: 'softmax', norm: (v) => {
+    const m = Math.max(...v), e = v.map((x) => Math.exp(x - m)), s = e.reduce((a, b) => a + b, 0);
+    return e.map((x) => x / s);
+  } },
+  { op: 17, name: 'logSoftmax', norm: (v) => {
+    const m = Math.max(...v), s = v.reduce((a, b) => a + Math.exp(b - m), 0);
+    return v.map((x) => x - m - Math.log(s));
+  } },
+  { op: 18, name: 'hardmax', ties: true, norm: (v) => {
+    const k = v.indexOf(Math.max(...v));
+    return v.map((_, i) => (i === k ? 1 : 0));
+  } },
+  { op: 19, name: 'cumSum', norm: (v) => { let s = 0; return v.map((x) => (s += x)); } },
+  { op: 19, name: 'cumSum exclusive reverse', flags: 3, norm: (v) => {
+    let s = 0;
+    const o = new Array(v.length);
+    for (let i = v.length - 1; i >= 0; i--) { o[i] = s; s += v[i]; }
+    return o;
+  } },
+  { op: 20, name: 'lpNorm p = 1', norm: (v) => { const s = v.reduce((a, b) => a + Math.abs(b), 0); return v.map((x) => x / s); } },
+  { op: 21, name: 'lpNorm p = 2', norm: (v) => { const s = Math.sqrt(v.reduce((a, b) => a + b * b, 0)); return v.map((x) => x / s); } },
+  { op: 22, name: 'meanVarianceNorm', eps: 1e-9, norm: (v) => {
+    const m = v.reduce((a, b) => a + b, 0) / v.length;
+    const sd = Math.sqrt(v.reduce((a, b) => a + (b - m) ** 2, 0) / v.length) + 1e-9;
+    return v.map((x) => (x - m) / sd);
+  } },
+];
+
+const reduceShapes = [
+  { shape: [37], red: [true] },
+  { shape: [3, 4, 5], red: [false, true, false] },
+  { shape: [2, 3, 4, 5], red: [true, false, true, true] },
+  { shape: [6, 7, 9], red: [false, false, true] },
+  { shape: [2, 1, 3, 1, 2, 1, 2, 3], red: [false, true, true, false, false, true, true, false] },
+];
+
+suite('reduce', { atol: 1e-5, rtol: 1e-4, why: 'serial f32 sums of up to 120 terms, exp / log / sqrt builtins' },
+  REDUCE_OPS.map((o, k) => ({ k, s: k % reduceShapes.length, label: o.name }))
+    .concat([{ k: 0, s: 0, big: true, maxX: 3, label: 'sum, 3000 groups, split dispatch' },
+      { k: 10, s: 1, int: true, label: 'argMax over i32' }]),
+  (c, r) => {
+    const o = REDUCE_OPS[c.k];
+    const { shape, red } = c.big ? { shape: [3000, 5], red: [false, true] } : reduceShapes[c.s];
+    const n = prod(shape);
+    let x = rand(r, n, o.lo ?? -2, o.hi ?? 2);
+    if (o.ties) x = Float32Array.from(x, (v) => Math.round(v * 2) / 2);
+    if (c.int) x = ints(r, n, -5, 5);
+    const g = groupsOf(shape, red);
+    const vals = (b) => g.inner.map((off) => x[b + off]);
+    const params = {
+      groups: g.bases.length, count: g.inner.length, op: o.op, kind: c.int ? 1 : 0, flags: o.flags || 0,
+      outRank: g.kept.length, redRank: g.rd.length, eps: o.eps || 0,
+      outShape: g.kept.map((d) => shape[d]), outStrides: g.kept.map((d) => g.st[d]),
+      redShape: g.rd.map((d) => shape[d]), redStrides: g.rd.map((d) => g.st[d]),
+    };
+    const dispatch = lin(g.bases.length, c.maxX);
+    if (o.norm) {
+      const y = new Float64Array(n);
+      for (const b of g.bases) o.norm(Array.from(vals(b))).forEach((v, j) => (y[b + g.inner[j]] = v));
+      return { buffers: { x, out: { size: n, type: 'f32' } }, params, dispatch, expect: { out: y } };
+    }
+    if (o.arg) {
+      const y = Uint32Array.from(g.bases, (b) => o.arg(Array.from(vals(b))));
+      return { buffers: { x, out: { size: y.length, type: 'u32' } }, params, dispatch, expect: { out: y } };
+    }
+    const y = Float64Array.from(g.bases, (b) => o.f(Array.from(vals(b))));
+    return { buffers: { x, out: { size: y.length, type: 'f32' } }, params, dispatch, expect: { out: y } };
+  });
+
+// ---------------------------------------------------------------- stridedCopy / gather
+
+suite('stridedCopy', EXACT, [
+  { label: 'slice with negative step', in: [6, 7], out: [3, 3], start: [1, 6], step: [2, -2] },
+  { label: 'expand (stride 0)', in: [3, 1], out: [2, 3, 4], bcast: true },
+  { label: 'tile', in: [2, 3], out: [4, 9], tile: true },
+  { label: 'trilu upper, k = 1', in: [3, 5, 4], out: [3, 5, 4], mask: 1, k: 1 },
+  { label: 'trilu lower, k = -1', in: [4, 6], out: [4, 6], mask: 2, k: -1 },
+  { label: 'depthToSpace DCR (6-D view)', d2s: true },
+  { label: 'plain copy, split dispatch', in: [5000], out: [5000], maxX: 3 },
+], (c, r) => {
+  if (c.d2s) {
+    // [1, 8, 2, 3] -> [1, 2, 4, 6], blocksize 2: out[n, c, h·2 + i, w·2 + j] = in[n, (i·2 + j)·2 + c, h, w]
+    const N = 1, C = 8, H = 2, W = 3, bs = 2, Co = 2;
+    const x = ints(r, N * C * H * W, 0, 1e6, Uint32Array);
+    const y = new Uint32Array(N * C * H * W);
+    for (let co = 0; co < Co; co++)
+      for (let h = 0; h < H * bs; h++)
+        for (let w = 0; w < W * bs; w++)
+          y[(co * H * bs + h) * W * bs + w] = x[((((h % bs) * bs + (w % bs)) * Co + co) * H + Math.floor(h / bs)) * W + Math.floor(w / bs)];
+    const HW = H * W;
+    const shape = [N, Co, H, bs, W, bs], strides = [C * HW, HW, W, bs * Co * HW, 1, Co * HW];
+    return { buffers: { x, out: { size: y.length, type: 'u32' } },
+      params: { n: y.length, rank: 6, base: 0, mask: 0, k: 0, shape, mods: shape, strides },
+      dispatch: lin(y.length), expect: { out: y } };
+  }
+  const x = ints(r, prod(c.in), 0, 1e6, Uint32Array);
+  const ist = c.in.map((_, i) => prod(c.in.slice(i + 1)));
+  const n = prod(c.out);
+  const y = new Uint32Array(n);
+  let strides, mods = c.out, base = 0;
+  if (c.start) {
+    base = c.start.reduce((a, s, i) => a + s * ist[i], 0);
+    strides = c.step.map((s, i) => s * ist[i]);
+  } else if (c.bcast) strides = bstrides(c.out, c.in);
+  else {
+    strides = ist;
+    if (c.tile) mods = c.in;
+  }
+  for (let i = 0; i < n; i++) {
+    const co = c.out.map((_, d) => Math.floor(i / prod(c.out.slice(d + 1))) % c.out[d]);
+    let v;
+    if (c.start) v = x[co.reduce((a, q, d) => a + (c.start[d] + q * c.step[d]) * ist[d], 0)];
+    else if (c.bcast) v = x[co.slice(c.out.length - c.in.length).reduce((a, q, d) => a + (c.in[d] === 1 ? 0 : q) * ist[d], 0)];
+    else v = x[co.reduce((a, q, d) => a + (q % c.in[d]) * ist[d], 0)];
+    if (c.mask) {
+      const row = co[co.length - 2], col = co[co.length - 1];
+      if (c.mask === 1 ? col - row < c.k : col - row > c.k) v = 0;
+    }
+    y[i] = v;
+  }
+  return { buffers: { x, out: { size: n, type: 'u32' } },
+    params: { n, rank: c.out.length, base, mask: c.mask || 0, k: c.k || 0, shape: c.out, mods, strides },
+    dispatch: lin(n, c.maxX), expect: { out: y } };
+});
+
+suite('gather', EXACT, [
+  { mode: 0, in: [5, 4, 3], axis: 1, idx: [2, 3], label: 'gather axis 1, negative indices' },
+  { mode: 0, in: [7, 6], axis: 0, idx: [4], label: 'gather axis 0' },
+  { mode: 1, in: [4, 5, 3], axis: 1, idx: [4, 2, 3], label: 'gatherElements axis 1' },
+  { mode: 2, in: [6, 4], axis: 0, idx: [3, 4], label: 'scatterElements axis 0' },
+  { mode: 0, in: [3000, 2], axis: 0, idx: [2500], maxX: 3, label: 'gather, split dispatch' },
+], (c, r) => {
+  const x = ints(r, prod(c.in), 0, 1e6, Uint32Array);
+  const ist = c.in.map((_, i) => prod(c.in.slice(i + 1)));
+  const L = c.in[c.axis];
+  const nI = prod(c.idx);
+  const idx = ints(r, nI, -L, L - 1);
+  const fix = (v) => (v < 0 ? v + L : v);
+  const base = { outer: 1, nIdx: 1, inner: 1, axisLen: L, rank: 1, axis: 0, shape: [1], strides: [0] };
+  if (c.mode === 0) {
+    const outer = prod(c.in.slice(0, c.axis)), inner = prod(c.in.slice(c.axis + 1));
+    const y = new Uint32Array(outer * nI * inner);
+    for (let o = 0; o < outer; o++)
+      for (let t = 0; t < nI; t++)
+        for (let i = 0; i < inner; i++) y[(o * nI + t) * inner + i] = x[(o * L + fix(idx[t])) * inner + i];
+    return { buffers: { x, idx, upd: idx, out: { size: y.length, type: 'u32' } },
+      params: { ...base, n: y.length, mode: 0, outer, nIdx: nI, inner }, dispatch: lin(y.length, c.maxX), expect: { out: y } };
+  }
+  const coords = (i) => c.idx.map((_, d) => Math.floor(i / prod(c.idx.slice(d + 1))) % c.idx[d]);
+  const params = { ...base, n: nI, mode: c.mode, rank: c.idx.length, axis: c.axis, shape: c.idx, strides: ist };
+  if (c.mode === 1) {
+    const y = Uint32Array.from({ length: nI }, (_, i) => {
+      const co = coords(i);
+      co[c.axis] = fix(idx[i]);
+      return x[co.reduce((a, q, d) => a + q * ist[d], 0)];
+    });
+    return { buffers: { x, idx, upd: idx, out: { size: nI, type: 'u32' } }, params, dispatch: lin(nI), expect: { out: y } };
+  }
+  // scatter: distinct targets per column, so the result does not depend on thread order
+  for (let j = 0; j < c.idx[1]; j++) {
+    const perm = Array.from({ length: L }, (_, i) => i).sort(() => r() - 0.5);
+    for (let i = 0; i < c.idx[0]; i++) idx[i * c.idx[1] + j] = perm[i] - (r() < 0.5 ? L : 0);
+  }
+  const upd = ints(r, nI, 0, 1e6, Uint32Array);
+  const y = Uint32Array.from(x);
+  for (let i = 0; i < nI; i++) {
+    const co = coords(i);
+    co[c.axis] = fix(idx[i]);
+    y[co.reduce((a, q, d) => a + q * ist[d], 0)] = upd[i];
+  }
+  return { buffers: { x: new Uint32Array(4), idx, upd, out: Uint32Array.from(x) }, params, dispatch: lin(nI), expect: { out: y } };
+});
+
+// ---------------------------------------------------------------- gridSample
+
+// Reference from PyTorch's grid_sample definition (grid_sampler_unnormalize,
+// reflect_coordinates, clip_coordinates, cubic convolution with A = -0.75).
+function gridSampleRef(x, grid, c) {
+  const { N, C, H, W, Ho, Wo, mode, padding, ac } = c;
+  const unnorm = (g, s) => (ac ? ((g + 1) / 2) * (s - 1) : ((g + 1) * s - 1) / 2);
+  const reflect = (v, lo2, hi2) => {
+    if (lo2 === hi2) return 0;
+    const mn = lo2 / 2, span = (hi2 - lo2) / 2, a = Math.abs(v - mn);
+    const extra = a % span, flips = Math.floor(a / span);
+    return flips % 2 === 0 ? extra + mn : span - extra + mn;
+  };
+  const pad = (v, s) => {
+    if (padding === 1) return Math.min(Math.max(v, 0), s - 1);
+    if (padding === 2) return Math.min(Math.max(ac ? reflect(v, 0, 2 * (s - 1)) : reflect(v, -1, 2 * s - 1), 0), s - 1);
+    return v;
+  };
+  const cc1 = (t) => ((1.25 * t - 2.25) * t * t + 1);
+  const cc2 = (t) => ((-0.75 * t + 3.75) * t - 6) * t + 3;
+  const out = new Float64Array(N * C * Ho * Wo);
+  for (let n = 0; n < N; n++)
+    for (let ch = 0; ch < C; ch++) {
+      const tap = (yy, xx) => (yy < 0 || xx < 0 || yy >= H || xx >= W ? 0 : x[((n * C + ch) * H + yy) * W + xx]);
+      for (let p = 0; p < Ho * Wo; p++) {
+        const gx = grid[(n * Ho * Wo + p) * 2], gy = grid[(n * Ho * Wo + p) * 2 + 1];
+        let v;
+        if (mode === 2) {
+          const ix = unnorm(gx, W), iy = unnorm(gy, H), fx = Math.floor(ix), fy = Math.floor(iy);
+          const tx = ix - fx, ty = iy - fy;
+          const wx = [cc2(tx + 1), cc1(tx), cc1(1 - tx), cc2(2 - tx)], wy = [cc2(ty + 1), cc1(ty), cc1(1 - ty), cc2(2 - ty)];
+          v = 0;
+          for (let r = 0; r < 4; r++)
+            for (let q = 0; q < 4; q++)
+              v += wy[r] * wx[q] * tap(Math.trunc(pad(fy - 1 + r, H)), Math.trunc(pad(fx - 1 + q, W)));
+        } else {
+          const ix = pad(unnorm(gx, W), W), iy = pad(unnorm(gy, H), H);
+          if (mode === 1) v = tap(roundHalfEven(iy), roundHalfEven(ix));
+          else {
+            const x0 = Math.floor(ix), y0 = Math.floor(iy), wx = ix - x0, wy = iy - y0;
+            v = (tap(y0, x0) * (1 - wx) + tap(y0, x0 + 1) * wx) * (1 - wy) + (tap(y0 + 1, x0) * (1 - wx) + tap(y0 + 1, x0 + 1) * wx) * wy;
+          }
+        }
+        out[(n * C + ch) * Ho * Wo + p] = v;
+      }
+    }
+  return out;
+}
+
+suite('gridSample', { atol: 1e-5, rtol: 1e-4, why: 'f32 coordinates and up to 16 weighted taps' }, [
+  { N: 1, C: 1, H: 4, W: 4, Ho: 6, Wo: 6, mode: 0, padding: 0, ac: 0, label: 'bilinear, zeros' },
+  { N: 2, C: 3, H: 5, W: 7, Ho: 4, Wo: 9, mode: 0, padding: 1, ac: 1, label: 'bilinear, border, align corners' },
+  { N: 1, C: 2, H: 6, W: 5, Ho: 5, Wo: 5, mode: 0, padding: 2, ac: 0, label: 'bilinear, reflection' },
+  { N: 1, C: 2, H: 6, W: 5, Ho: 5, Wo: 5, mode: 0, padding: 2, ac: 1, label: 'bilinear, reflection, align corners' },
+  { N: 2, C: 1, H: 5, W: 6, Ho: 7, Wo: 3, mode: 1, padding: 0, ac: 0, label: 'nearest, zeros' },
+  { N: 1, C: 2, H: 4, W: 5, Ho: 6, Wo: 6, mode: 2, padding: 0, ac: 0, label: 'bicubic, zeros' },
+  { N: 1, C: 1, H: 5, W: 5, Ho: 4, Wo: 4, mode: 2, padding: 1, ac: 1, label: 'bicubic, border' },
+], (c, r) => {
+  const x = rand(r, c.N * c.C * c.H * c.W);
+  const grid = rand(r, c.N * c.Ho * c.Wo * 2, -1.3, 1.3); // some samples fall outside
+  const y = gridSampleRef(x, grid, c);
+  return { buffers: { x, grid, y: { size: y.length } },
+    params: { N: c.N, C: c.C, H: c.H, W: c.W, Ho: c.Ho, Wo: c.Wo, mode: c.mode, padding: c.padding, alignCorners: c.ac },
+    dispatch: lin(y.length), expect: { y } };
+});

@@ -15,8 +15,9 @@
  *      work buffers when their intervals are disjoint (first fit, sizes in
  *      tensor order so the result is deterministic).
  *   4. printing.
- * Everything is 4 bytes an element on the GPU: floats as f32, integer
- * tensors (indices) as u32.
+ * Everything is 4 bytes an element on the GPU: floats as f32 (float64 and
+ * float16 values narrowed / widened), integer tensors as their low 32 bits
+ * (u32 words, read as i32 where signed), bools as 0 / 1.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "scaffold.h"
@@ -144,7 +145,7 @@ static const char *const LIB_SHADERS[] = {
 	"add", "argmax", "avg_pool", "binary_op", "concat", "conv1d", "conv2d", "conv_transpose1d",
 	"embedding_lookup", "gelu", "instance_norm", "layer_norm", "leaky_relu", "matmul", "matmul_gelu",
 	"max_pool", "mul", "pad", "prelu", "relu", "resize", "sigmoid", "softmax", "tanh", "top_k", "transpose",
-	"unary_op",
+	"unary_op", "gather", "reduce", "strided_copy", "typed_op", "grid_sample",
 };
 #define NLIB (sizeof LIB_SHADERS / sizeof LIB_SHADERS[0])
 
@@ -204,6 +205,12 @@ static bool is_int_dt(int32_t dt)
 	return dt == M2W_ONNX_INT64 || dt == M2W_ONNX_INT32 || dt == M2W_ONNX_UINT32 || dt == M2W_ONNX_UINT64 ||
 	       dt == M2W_ONNX_INT8 || dt == M2W_ONNX_UINT8 || dt == M2W_ONNX_INT16 || dt == M2W_ONNX_UINT16 ||
 	       dt == M2W_ONNX_BOOL;
+}
+
+/* Float types the GPU holds as f32: float64 and float16 values are narrowed / widened. */
+static bool f32_on_gpu(int32_t dt)
+{
+	return dt == M2W_ONNX_FLOAT || dt == M2W_ONNX_UNDEFINED || dt == M2W_ONNX_DOUBLE || dt == M2W_ONNX_FLOAT16;
 }
 
 static int new_step(struct ctx *c, enum skind k, int node)
@@ -277,15 +284,65 @@ static int read_value(struct ctx *c, const struct m2w_onnx_model *m, const struc
 	return 0;
 }
 
+/* Window geometry a node's attributes give (Conv, pooling, ConvTranspose,
+ * LRN ...): every size after infer() multiplies these freely, so absurd
+ * values are refused here, at the attribute, instead of wrapping. */
+static int check_geometry(struct ctx *c, const struct m2w_onnx_node *n)
+{
+	static const struct {
+		const char *name;
+		int64_t lo, hi;
+	} lim[] = {
+		{"kernel_shape", 1, (int64_t)1 << 20}, {"strides", 1, (int64_t)1 << 20},
+		{"dilations", 1, (int64_t)1 << 20}, {"pads", -((int64_t)1 << 31), (int64_t)1 << 31},
+		{"output_padding", 0, (int64_t)1 << 20}, {"group", 1, (int64_t)1 << 31},
+		{"blocksize", 1, (int64_t)1 << 20}, {"size", 1, (int64_t)1 << 20},
+	};
+	for (size_t i = 0; i < n->nattrs; i++) {
+		const struct m2w_onnx_attr *a = &n->attrs[i];
+		for (size_t k = 0; k < sizeof lim / sizeof lim[0]; k++) {
+			if (a->name.n != strlen(lim[k].name) || memcmp(a->name.p, lim[k].name, a->name.n))
+				continue;
+			size_t cnt = a->nints ? a->nints : 1;
+			for (size_t j = 0; j < cnt; j++) {
+				int64_t v = a->nints ? a->ints[j] : a->i;
+				if (v < lim[k].lo || v >= lim[k].hi)
+					return m2w_err(c->d, a->off,
+						"%.*s attribute '%s' value %zu is %lld, outside [%lld, %lld)",
+						(int)n->op_type.n, (const char *)n->op_type.p, lim[k].name, j,
+						(long long)v, (long long)lim[k].lo, (long long)lim[k].hi);
+			}
+		}
+	}
+	return 0;
+}
+
+/* An inferred shape: the same limits as a declared one (set_shape_dims). */
+static int check_shape(struct ctx *c, const struct ten *t, size_t off)
+{
+	uint64_t count = 1;
+	for (int i = 0; i < t->rank; i++)
+		if (t->shape[i] < 0 || t->shape[i] > (int64_t)1 << 40 ||
+		    !m2w_mul_u64(count, (uint64_t)t->shape[i], &count) || count > (uint64_t)1 << 40)
+			return m2w_err(c->d, off, "tensor '%s' comes out with dim %d = %lld (or over 2^40 elements): "
+				"the node's attributes or inputs are absurd", t->name, i, (long long)t->shape[i]);
+	return 0;
+}
+
 static int set_shape_dims(struct ctx *c, struct ten *t, size_t ndim, const int64_t *dims, size_t off)
 {
 	if (ndim > MAXR)
 		return m2w_err(c->d, off, "tensor '%s' has %zu dims, limit %d", t->name, ndim, MAXR);
 	t->rank = (int)ndim;
+	uint64_t count = 1;
 	for (size_t i = 0; i < ndim; i++) {
 		if (dims[i] < 0 || dims[i] > (int64_t)1 << 40)
 			return m2w_err(c->d, off, "tensor '%s' dim %zu is %lld, limit 2^40", t->name, i,
 				(long long)dims[i]);
+		/* the element count too: count_of() and every size after it multiply freely */
+		if (!m2w_mul_u64(count, (uint64_t)dims[i], &count) || count > (uint64_t)1 << 40)
+			return m2w_err(c->d, off, "tensor '%s' has over 2^40 elements (dims 0..%zu)",
+				t->name, i);
 		t->shape[i] = dims[i];
 	}
 	t->known = true;
@@ -491,6 +548,8 @@ static int64_t ival(const struct ten *t, uint64_t i)
 	return (int64_t)t->val[i];
 }
 
+static void infer_words(struct ctx *c, const struct m2w_onnx_node *n, struct ten *x, struct ten *y, bool set_dt);
+
 static void infer(struct ctx *c, const struct m2w_onnx_node *n)
 {
 	int yi = out_t(c, n, 0), xi = in_t(c, n, 0);
@@ -499,8 +558,10 @@ static void infer(struct ctx *c, const struct m2w_onnx_node *n)
 	struct ten *y = &c->t[yi], *x = &c->t[xi];
 	int wi = in_t(c, n, 1);
 	struct ten *w = wi >= 0 ? &c->t[wi] : NULL;
+	bool undeclared = y->dt == M2W_ONNX_UNDEFINED;
 	if (y->dt == M2W_ONNX_UNDEFINED)
 		y->dt = x->dt;
+	infer_words(c, n, x, y, undeclared); /* bool / index results, reductions, data movement */
 	if (in_list(n, ELEMENTWISE, sizeof ELEMENTWISE / sizeof ELEMENTWISE[0])) {
 		y->rank = x->rank;
 		memcpy(y->shape, x->shape, sizeof y->shape);
@@ -1149,6 +1210,8 @@ static int emit_resize(struct ctx *c, size_t ni, const struct m2w_onnx_node *n, 
 		      : astr(n, "nearest_mode", "floor")	   ? 2
 		      : astr(n, "nearest_mode", "ceil")	   ? 3
 							   : 0;
+	if (op_is(n, "Upsample"))
+		nearest = 2; /* Upsample's nearest is floor(x / scale) */
 	if (mode < 0 || coord < 0 || aint(n, "antialias", 0) || attr(n, "axes") || attr(n, "keep_aspect_ratio_policy"))
 		return stub(c, (int)ni, stubf(n, "mode / coordinate transform / antialias has no library shader"));
 	double sh = (double)Y->shape[2] / (double)X->shape[2], sw = (double)Y->shape[3] / (double)X->shape[3];
@@ -1230,7 +1293,7 @@ static int emit_binary_chain(struct ctx *c, size_t ni, const struct m2w_onnx_nod
 		int t = in_t(c, n, i);
 		if (t < 0)
 			return stub(c, (int)ni, stubf(n, "an empty input"));
-		if (c->t[t].dt != M2W_ONNX_FLOAT && c->t[t].dt != M2W_ONNX_UNDEFINED)
+		if (!f32_on_gpu(c->t[t].dt))
 			return stub(c, (int)ni, stubf(n, "a non-float operand has no library shader"));
 		if (c->t[t].rank > 8)
 			return stub(c, (int)ni, stubf(n, "rank above 8"));
@@ -1268,6 +1331,1495 @@ static void rows_cols(const struct ten *t, int ax, uint64_t *rows, uint64_t *col
 		*(i < ax ? rows : cols) *= (uint64_t)t->shape[i];
 }
 
+/* ---- ops on 32-bit words: typed_op, reduce, strided_copy, gather ---- */
+
+/* typed_op.wgsl / reduce.wgsl's kind: 0 f32, 1 i32 (signed integers), 2 u32 (unsigned, bool). */
+static int kind_of(int32_t dt)
+{
+	switch (dt) {
+	case M2W_ONNX_INT8: case M2W_ONNX_INT16: case M2W_ONNX_INT32: case M2W_ONNX_INT64: return 1;
+	case M2W_ONNX_UINT8: case M2W_ONNX_UINT16: case M2W_ONNX_UINT32: case M2W_ONNX_UINT64: case M2W_ONNX_BOOL:
+		return 2;
+	default: return 0;
+	}
+}
+
+/* Element strides of t broadcast to y's dims (0 where t is broadcast). */
+static void bstrides(const struct ten *t, const struct ten *y, int64_t *st)
+{
+	int64_t s[MAXR];
+	strides_of(t, s);
+	for (int i = 0; i < y->rank; i++) {
+		int it = i - (y->rank - t->rank);
+		st[i] = it >= 0 && t->shape[it] != 1 ? s[it] : 0;
+	}
+}
+
+/* typed_op.wgsl: y = f(a, b, cc) broadcast (b, cc: -1 when unused). */
+static int typed(struct ctx *c, int node, int op, int kind, int flags, int a, int b, int cc, int y)
+{
+	const struct ten *Y = &c->t[y];
+	int64_t as[MAXR] = {0}, bs[MAXR] = {0}, cs[MAXR] = {0}, one = 1;
+	int r = Y->rank ? Y->rank : 1;
+	bstrides(&c->t[a], Y, as);
+	if (b >= 0)
+		bstrides(&c->t[b], Y, bs);
+	if (cc >= 0)
+		bstrides(&c->t[cc], Y, cs);
+	struct sb p = {0};
+	uint64_t n = count_of(Y);
+	sbf(&p, "{ n: %llu, rank: %d, op: %d, kind: %d, flags: %d, shape: ", (unsigned long long)n, r, op, kind, flags);
+	dims8(&p, Y->rank ? Y->shape : &one, r, 1);
+	sbf(&p, ", aStrides: ");
+	dims8(&p, as, Y->rank, 0);
+	sbf(&p, ", bStrides: ");
+	dims8(&p, bs, Y->rank, 0);
+	sbf(&p, ", cStrides: ");
+	dims8(&p, cs, Y->rank, 0);
+	sbf(&p, " }");
+	if (p.oom)
+		return -1;
+	return dispatch(c, node, "typed_op", p.p, (n + 255) / 256, "a", a, "b", b >= 0 ? b : a, "c", cc >= 0 ? cc : a,
+		       "out", y, NULL)
+		       ? 0
+		       : -1;
+}
+
+/* reduce.wgsl over x's dims marked in red (ops < 16 write one word per group). */
+static int reduce_x(struct ctx *c, int node, int op, int kind, int flags, double eps, int x, int y, const bool *red)
+{
+	const struct ten *X = &c->t[x];
+	int64_t st[MAXR], os[MAXR], ost[MAXR], rs[MAXR], rst[MAXR];
+	int no = 0, nr = 0;
+	uint64_t groups = 1, count = 1;
+	strides_of(X, st);
+	for (int i = 0; i < X->rank; i++) {
+		if (red[i]) {
+			rs[nr] = X->shape[i];
+			rst[nr++] = st[i];
+			count *= (uint64_t)X->shape[i];
+		} else {
+			os[no] = X->shape[i];
+			ost[no++] = st[i];
+			groups *= (uint64_t)X->shape[i];
+		}
+	}
+	struct sb p = {0};
+	sbf(&p, "{ groups: %llu, count: %llu, op: %d, kind: %d, flags: %d, outRank: %d, redRank: %d, eps: %.9g, "
+		"outShape: ", (unsigned long long)groups, (unsigned long long)count, op, kind, flags, no, nr, eps);
+	dims8(&p, os, no, 1);
+	sbf(&p, ", outStrides: ");
+	dims8(&p, ost, no, 0);
+	sbf(&p, ", redShape: ");
+	dims8(&p, rs, nr, 1);
+	sbf(&p, ", redStrides: ");
+	dims8(&p, rst, nr, 0);
+	sbf(&p, " }");
+	if (p.oom)
+		return -1;
+	return dispatch(c, node, "reduce", p.p, (groups + 63) / 64, "x", x, "out", y, NULL) ? 0 : -1;
+}
+
+/* strided_copy.wgsl: y[coord] = x[base + Σ (coord mod mods) · strides] (mods NULL: shape). */
+static int copy_x(struct ctx *c, int node, int x, int y, int r, const int64_t *shape, const int64_t *strides,
+	const int64_t *mods, int64_t base, int mask, int64_t k)
+{
+	int64_t one = 1, zero = 0;
+	if (r == 0) {
+		r = 1;
+		shape = mods = &one;
+		strides = &zero;
+	}
+	uint64_t n = 1;
+	for (int i = 0; i < r; i++)
+		n *= (uint64_t)shape[i];
+	struct sb p = {0};
+	sbf(&p, "{ n: %llu, rank: %d, base: %lld, mask: %d, k: %lld, shape: ", (unsigned long long)n, r, (long long)base,
+		mask, (long long)k);
+	dims8(&p, shape, r, 1);
+	sbf(&p, ", mods: ");
+	dims8(&p, mods ? mods : shape, r, 1);
+	sbf(&p, ", strides: ");
+	dims8(&p, strides, r, 0);
+	sbf(&p, " }");
+	if (p.oom)
+		return -1;
+	return dispatch(c, node, "strided_copy", p.p, (n + 255) / 256, "x", x, "out", y, NULL) ? 0 : -1;
+}
+
+/* y = x word for word (same element count). */
+static int copy_all(struct ctx *c, int node, int x, int y)
+{
+	int64_t n = (int64_t)count_of(&c->t[y]), one = 1;
+	return copy_x(c, node, x, y, 1, &n, &one, NULL, 0, 0, 0);
+}
+
+/* A constant of n values (dt, shape of `like` or [n]), inline in engine.ts. */
+static int const_t(struct ctx *c, int like, const char *what, int32_t dt, double *v, uint64_t n)
+{
+	int t = temp(c, like, what, -1);
+	if (t < 0) {
+		free(v);
+		return -1;
+	}
+	c->t[t].kind = K_CONST;
+	c->t[t].dt = dt;
+	c->t[t].rank = 1;
+	c->t[t].shape[0] = (int64_t)n;
+	c->t[t].val = v;
+	c->t[t].nval = n;
+	return t;
+}
+
+/* A temporary like y's dims with rank/shape given. */
+static int temp_shaped(struct ctx *c, int like, const char *what, int node, int32_t dt, int r, const int64_t *shape)
+{
+	int t = temp(c, like, what, node);
+	if (t < 0)
+		return -1;
+	c->t[t].dt = dt;
+	c->t[t].rank = r;
+	for (int i = 0; i < r; i++)
+		c->t[t].shape[i] = shape[i];
+	return t;
+}
+
+/* A view of tensor t with another shape (same elements): shares t's buffer. */
+static int view_t(struct ctx *c, int t, const char *what, int node, int r, const int64_t *shape)
+{
+	int v = temp_shaped(c, t, what, node, c->t[t].dt, r, shape);
+	if (v < 0)
+		return -1;
+	c->t[v].alias = t;
+	return v;
+}
+
+/* Constant integer list from input i (when read) or attribute `name`: count, or -1. */
+static int ints_of(struct ctx *c, const struct m2w_onnx_node *n, size_t i, const char *name, int64_t *v, int max)
+{
+	int k = in_t(c, n, i);
+	if (k >= 0) {
+		if (!c->t[k].val || c->t[k].nval > (uint64_t)max)
+			return -2;
+		for (uint64_t j = 0; j < c->t[k].nval; j++)
+			v[j] = ival(&c->t[k], j);
+		return (int)c->t[k].nval;
+	}
+	return name ? aints(n, name, v, max) : -1;
+}
+
+static const struct {
+	const char *op;
+	int code;
+} REDUCE_OPS[] = {
+	{"ReduceSum", 0}, {"ReduceMean", 1}, {"ReduceMax", 2}, {"ReduceMin", 3}, {"ReduceProd", 4}, {"ReduceL1", 5},
+	{"ReduceL2", 6}, {"ReduceLogSum", 7}, {"ReduceLogSumExp", 8}, {"ReduceSumSquare", 9},
+};
+
+static const struct {
+	const char *op;
+	int code;
+} TYPED_OPS[] = {
+	{"Equal", 0}, {"Less", 1}, {"Greater", 2}, {"LessOrEqual", 3}, {"GreaterOrEqual", 4}, {"And", 5}, {"Or", 6},
+	{"Xor", 7}, {"Not", 8}, {"Where", 11}, {"IsNaN", 24}, {"IsInf", 25},
+};
+
+/* A float copy of integer tensor t through typed_op's cast (t itself when float). */
+static int as_float(struct ctx *c, int node, int t, const char *what)
+{
+	if (kind_of(c->t[t].dt) == 0)
+		return t;
+	int f = temp_shaped(c, t, what, node, M2W_ONNX_FLOAT, c->t[t].rank, c->t[t].shape);
+	if (f < 0 || typed(c, node, 26, kind_of(c->t[t].dt), 0, t, -1, -1, f) < 0)
+		return -1;
+	return f;
+}
+
+/* Folds a node whose output is known at scaffold time into an inline constant copied to y. */
+static int fold(struct ctx *c, size_t ni, int y, int32_t dt, double *v, uint64_t n)
+{
+	if (n != count_of(&c->t[y])) {
+		free(v);
+		return stub(c, (int)ni, stubf(&c->g->nodes[ni], "folded value does not match the output shape"));
+	}
+	if (n == 0) {
+		free(v);
+		return 0;
+	}
+	int k = const_t(c, y, "value", dt, v, n);
+	return k < 0 ? -1 : copy_all(c, (int)ni, k, y);
+}
+
+/* Axes to reduce: from the attribute or input 1; all when absent (or empty and noop is off). */
+static int reduce_axes(struct ctx *c, const struct m2w_onnx_node *n, int rank, bool *red, bool *noop)
+{
+	int64_t axes[MAXR];
+	int na = ints_of(c, n, 1, "axes", axes, MAXR);
+	*noop = false;
+	if (na == -2)
+		return -1;
+	for (int i = 0; i < rank; i++)
+		red[i] = na <= 0;
+	if (na == 0 && aint(n, "noop_with_empty_axes", 0))
+		*noop = true;
+	for (int i = 0; i < na; i++) {
+		int a = norm_axis(axes[i], rank);
+		if (a < 0 || a >= rank)
+			return -1;
+		red[a] = true;
+	}
+	return 0;
+}
+
+/* (q − zero point) · scale as a new f32 temporary (per-tensor scale and zero point). */
+static int dequant(struct ctx *c, int node, int q, int scale, int zp)
+{
+	int qf = as_float(c, node, q, "f32"), zf = zp >= 0 && qf >= 0 ? as_float(c, node, zp, "f32") : -1;
+	const struct ten *Q = &c->t[q];
+	int t1 = qf >= 0 ? temp_shaped(c, q, "centred", node, M2W_ONNX_FLOAT, Q->rank, Q->shape) : -1;
+	int t2 = t1 >= 0 ? temp_shaped(c, q, "dequantized", node, M2W_ONNX_FLOAT, Q->rank, Q->shape) : -1;
+	if (t2 < 0 || (zp >= 0 && (zf < 0 || binary_x(c, node, "binary_op", B_SUB, qf, zf, t1) < 0)) ||
+	    binary_x(c, node, "binary_op", B_MUL, zp >= 0 ? t1 : qf, scale, t2) < 0)
+		return -1;
+	return t2;
+}
+
+/* y = saturate(round(f / scale) + zero point) in y's 8-bit type. */
+static int requant(struct ctx *c, int node, int f, int scale, int zp, int y)
+{
+	const struct ten *F = &c->t[f];
+	bool u8 = c->t[y].dt == M2W_ONNX_UINT8;
+	int t1 = temp_shaped(c, f, "scaled", node, M2W_ONNX_FLOAT, F->rank, F->shape);
+	int t2 = t1 >= 0 ? temp_shaped(c, f, "rounded", node, M2W_ONNX_FLOAT, F->rank, F->shape) : -1;
+	int zf = zp >= 0 ? as_float(c, node, zp, "f32") : -1;
+	if (t2 < 0 || (zp >= 0 && zf < 0) || binary_x(c, node, "binary_op", B_DIV, f, scale, t1) < 0 ||
+	    unary_op(c, node, 9, 0, 0, 0, t1, t2) < 0 || (zp >= 0 && binary_x(c, node, "binary_op", B_ADD, t2, zf, t1) < 0) ||
+	    unary_op(c, node, U_CLIP, u8 ? 0 : -128, u8 ? 255 : 127, 0, zp >= 0 ? t1 : t2, zp >= 0 ? t2 : t1) < 0)
+		return -1;
+	return typed(c, node, 26, 0, kind_of(c->t[y].dt), zp >= 0 ? t2 : t1, -1, -1, y);
+}
+
+/* The element type a graph input declares (a --const value may carry another). */
+static int32_t declared_dt(const struct ctx *c, int t)
+{
+	for (size_t i = 0; i < c->g->ninputs; i++) {
+		const struct m2w_onnx_value_info *vi = &c->g->inputs[i];
+		if (vi->has_type && vi->type.kind == M2W_ONNX_TYPE_TENSOR && m2w_pbstr_eq(vi->name, c->t[t].name))
+			return vi->type.elem_type;
+	}
+	return c->t[t].dt;
+}
+
+/* Ops on 32-bit words; 1 when the node is not one of them. */
+static int emit_words(struct ctx *c, size_t ni, const struct m2w_onnx_node *n, int x, int y, bool fin)
+{
+	const struct ten *X = &c->t[x], *Y = &c->t[y];
+	int w = in_t(c, n, 1), kx = kind_of(X->dt);
+	if (X->rank > 8 || Y->rank > 8)
+		return 1;
+	for (size_t i = 0; i < sizeof TYPED_OPS / sizeof TYPED_OPS[0]; i++)
+		if (op_is(n, TYPED_OPS[i].op)) {
+			int code = TYPED_OPS[i].code, flags = 0;
+			if (code == 25)
+				flags = (aint(n, "detect_positive", 1) ? 1 : 0) | (aint(n, "detect_negative", 1) ? 2 : 0);
+			if (code == 11) /* Where(cond, x, y) */
+				return typed(c, (int)ni, code, 2, 0, x, w, in_t(c, n, 2), y);
+			return typed(c, (int)ni, code, kx, flags, x, code == 8 || code >= 24 ? -1 : w, -1, y);
+		}
+	if (op_is(n, "BitShift") && w >= 0)
+		return typed(c, (int)ni, astr(n, "direction", "LEFT") ? 9 : 10, 2, 0, x, w, -1, y);
+	if (op_is(n, "Cast") || (op_is(n, "CastLike") && w >= 0)) {
+		int32_t to = op_is(n, "Cast") ? (int32_t)aint(n, "to", X->dt) : c->t[w].dt;
+		int32_t from = declared_dt(c, x);
+		if (!(f32_on_gpu(to) || is_int_dt(to)) || to == M2W_ONNX_UNDEFINED || !(f32_on_gpu(from) || is_int_dt(from)))
+			return stub(c, (int)ni, stubf(n, "casts to other than f32 / f64 / f16 / integers / bool have no library shader"));
+		int tk = to == M2W_ONNX_BOOL ? 3 : to == M2W_ONNX_FLOAT16 ? 4 : kind_of(to);
+		return typed(c, (int)ni, 26, kx, tk, x, -1, -1, y);
+	}
+	if (op_is(n, "Pow") && w >= 0 && (!fin || kind_of(c->t[w].dt) != 0)) {
+		/* through f32: integer operands cast, the result cast back */
+		int a = as_float(c, (int)ni, x, "f32"), b = a >= 0 ? as_float(c, (int)ni, w, "f32") : -1;
+		if (b < 0)
+			return -1;
+		int o = kind_of(Y->dt) == 0 ? y : temp_shaped(c, y, "f32", (int)ni, M2W_ONNX_FLOAT, Y->rank, Y->shape);
+		if (o < 0 || binary_x(c, (int)ni, "binary_op", B_POW, a, b, o) < 0)
+			return -1;
+		return o == y ? 0 : typed(c, (int)ni, 26, 0, kind_of(Y->dt), o, -1, -1, y);
+	}
+	if (!fin && kx != 0) {
+		/* integer arithmetic */
+		static const struct {
+			const char *op;
+			int code;
+		} INT_OPS[] = {
+			{"Add", 12}, {"Sub", 13}, {"Mul", 14}, {"Div", 15}, {"Max", 18}, {"Min", 19}, {"Abs", 21},
+			{"Neg", 22}, {"Sign", 23},
+		};
+		int code = -1;
+		for (size_t i = 0; i < sizeof INT_OPS / sizeof INT_OPS[0]; i++)
+			if (op_is(n, INT_OPS[i].op))
+				code = INT_OPS[i].code;
+		if (op_is(n, "Mod"))
+			code = aint(n, "fmod", 0) ? 17 : 16;
+		if (code >= 0 && code < 21 && (w < 0 || n->ninputs != 2))
+			return stub(c, (int)ni, stubf(n, "integer ops take two inputs here"));
+		if (code >= 0)
+			return typed(c, (int)ni, code, kx, 0, x, code < 21 ? w : -1, -1, y);
+	}
+	for (size_t i = 0; i < sizeof REDUCE_OPS / sizeof REDUCE_OPS[0]; i++)
+		if (op_is(n, REDUCE_OPS[i].op)) {
+			int code = REDUCE_OPS[i].code;
+			bool red[MAXR], noop;
+			if (reduce_axes(c, n, X->rank, red, &noop) < 0)
+				return stub(c, (int)ni, stubf(n, "axes are not a constant (pass --const)"));
+			if (noop)
+				return copy_all(c, (int)ni, x, y);
+			if (kx != 0 && code != 0 && code != 2 && code != 3 && code != 4)
+				return stub(c, (int)ni, stubf(n, "integer input has no library shader for this reduction"));
+			return reduce_x(c, (int)ni, code, kx ? 1 : 0, 0, 0, x, y, red);
+		}
+	if (op_is(n, "ArgMin") ||
+	    (op_is(n, "ArgMax") && (!fin || norm_axis(aint(n, "axis", 0), X->rank) != X->rank - 1 ||
+				    aint(n, "select_last_index", 0)))) {
+		bool red[MAXR] = {false};
+		int ax = norm_axis(aint(n, "axis", 0), X->rank);
+		if (ax < 0 || ax >= X->rank)
+			return stub(c, (int)ni, stubf(n, "axis out of range"));
+		red[ax] = true;
+		return reduce_x(c, (int)ni, op_is(n, "ArgMax") ? 10 : 11, kx ? 1 : 0, aint(n, "select_last_index", 0) ? 1 : 0, 0,
+			x, y, red);
+	}
+	if ((op_is(n, "LogSoftmax") || op_is(n, "Hardmax")) && fin) {
+		bool red[MAXR] = {false};
+		int ax = norm_axis(aint(n, "axis", c->opset < 13 ? 1 : -1), X->rank);
+		for (int i = 0; i < X->rank; i++)
+			red[i] = c->opset < 13 ? i >= ax : i == ax;
+		return reduce_x(c, (int)ni, op_is(n, "LogSoftmax") ? 17 : 18, 0, 0, 0, x, y, red);
+	}
+	if (op_is(n, "CumSum") && w >= 0) {
+		int64_t a;
+		if (ints_of(c, n, 1, NULL, &a, 1) != 1)
+			return stub(c, (int)ni, stubf(n, "axis is not a constant (pass --const)"));
+		bool red[MAXR] = {false};
+		red[norm_axis(a, X->rank)] = true;
+		int flags = (aint(n, "exclusive", 0) ? 1 : 0) | (aint(n, "reverse", 0) ? 2 : 0);
+		return reduce_x(c, (int)ni, 19, kx ? 1 : 0, flags, 0, x, y, red);
+	}
+	if ((op_is(n, "LpNormalization") && (aint(n, "p", 2) == 1 || aint(n, "p", 2) == 2)) && fin) {
+		bool red[MAXR] = {false};
+		red[norm_axis(aint(n, "axis", -1), X->rank)] = true;
+		return reduce_x(c, (int)ni, aint(n, "p", 2) == 1 ? 20 : 21, 0, 0, 0, x, y, red);
+	}
+	if (op_is(n, "MeanVarianceNormalization") && fin) {
+		bool red[MAXR] = {false};
+		int64_t axes[MAXR] = {0, 2, 3};
+		int na = aints(n, "axes", axes, MAXR);
+		if (na < 0)
+			na = 3;
+		for (int i = 0; i < na; i++)
+			if (norm_axis(axes[i], X->rank) < X->rank)
+				red[norm_axis(axes[i], X->rank)] = true;
+		return reduce_x(c, (int)ni, 22, 0, 0, 1e-9, x, y, red);
+	}
+	if (op_is(n, "LayerNormalization") && fin && w >= 0 && (out_t(c, n, 1) >= 0 || out_t(c, n, 2) >= 0)) {
+		/* Mean and InvStdDev (reduce), then (x − mean) · invStdDev · scale + bias */
+		int ax = norm_axis(aint(n, "axis", -1), X->rank), b = in_t(c, n, 2);
+		bool red[MAXR] = {false};
+		int64_t st[MAXR];
+		for (int i = 0; i < X->rank; i++) {
+			red[i] = i >= ax;
+			st[i] = i >= ax ? 1 : X->shape[i];
+		}
+		int mean = out_t(c, n, 1), inv = out_t(c, n, 2);
+		if (mean < 0 && (mean = temp_shaped(c, x, "mean", (int)ni, M2W_ONNX_FLOAT, X->rank, st)) < 0)
+			return -1;
+		if (inv < 0 && (inv = temp_shaped(c, x, "invStdDev", (int)ni, M2W_ONNX_FLOAT, X->rank, st)) < 0)
+			return -1;
+		if (reduce_x(c, (int)ni, 1, 0, 0, 0, x, mean, red) < 0 ||
+		    reduce_x(c, (int)ni, 12, 0, 0, afloat(n, "epsilon", 1e-5), x, inv, red) < 0)
+			return -1;
+		int t1 = temp_shaped(c, x, "centred", (int)ni, M2W_ONNX_FLOAT, X->rank, X->shape);
+		int t2 = t1 >= 0 ? temp_shaped(c, x, "normed", (int)ni, M2W_ONNX_FLOAT, X->rank, X->shape) : -1;
+		int t3 = t2 >= 0 && b >= 0 ? temp_shaped(c, x, "scaled", (int)ni, M2W_ONNX_FLOAT, X->rank, X->shape) : y;
+		if (t1 < 0 || t2 < 0 || t3 < 0 || binary_x(c, (int)ni, "binary_op", B_SUB, x, mean, t1) < 0 ||
+		    binary_x(c, (int)ni, "binary_op", B_MUL, t1, inv, t2) < 0 ||
+		    binary_x(c, (int)ni, "binary_op", B_MUL, t2, w, t3) < 0)
+			return -1;
+		return b >= 0 ? binary_x(c, (int)ni, "binary_op", B_ADD, t3, b, y) : 0;
+	}
+	if (op_is(n, "BatchNormalization") && fin && n->ninputs == 5 && out_t(c, n, 1) < 0 && X->rank >= 2 &&
+	    !aint(n, "training_mode", 0)) {
+		/* (x − mean) / sqrt(var + eps) · scale + B, the [C] vectors viewed as [C, 1, ...] */
+		int sc = in_t(c, n, 1), bb = in_t(c, n, 2), mu = in_t(c, n, 3), va = in_t(c, n, 4);
+		int64_t C = X->shape[1], cs[MAXR];
+		int r = X->rank - 1;
+		for (int i = 0; i < r; i++)
+			cs[i] = i ? 1 : C;
+		if (sc < 0 || bb < 0 || mu < 0 || va < 0)
+			return stub(c, (int)ni, stubf(n, "an input is missing"));
+		int eps = scalar_const(c, y, "eps", afloat(n, "epsilon", 1e-5));
+		int ve = eps >= 0 ? temp_shaped(c, va, "plusEps", (int)ni, M2W_ONNX_FLOAT, 1, &C) : -1;
+		int sd = ve >= 0 ? temp_shaped(c, va, "std", (int)ni, M2W_ONNX_FLOAT, 1, &C) : -1;
+		if (sd < 0 || binary_x(c, (int)ni, "binary_op", B_ADD, va, eps, ve) < 0 ||
+		    unary_op(c, (int)ni, 5, 0, 0, 0, ve, sd) < 0)
+			return -1;
+		int vm = view_t(c, mu, "C11", (int)ni, r, cs), vs = view_t(c, sd, "C11", (int)ni, r, cs);
+		int vsc = view_t(c, sc, "C11", (int)ni, r, cs), vb = view_t(c, bb, "C11", (int)ni, r, cs);
+		int t1 = temp_shaped(c, x, "centred", (int)ni, M2W_ONNX_FLOAT, X->rank, X->shape);
+		int t2 = temp_shaped(c, x, "normed", (int)ni, M2W_ONNX_FLOAT, X->rank, X->shape);
+		int t3 = temp_shaped(c, x, "scaled", (int)ni, M2W_ONNX_FLOAT, X->rank, X->shape);
+		if (vm < 0 || vs < 0 || vsc < 0 || vb < 0 || t1 < 0 || t2 < 0 || t3 < 0 ||
+		    binary_x(c, (int)ni, "binary_op", B_SUB, x, vm, t1) < 0 ||
+		    binary_x(c, (int)ni, "binary_op", B_DIV, t1, vs, t2) < 0 ||
+		    binary_x(c, (int)ni, "binary_op", B_MUL, t2, vsc, t3) < 0)
+			return -1;
+		return binary_x(c, (int)ni, "binary_op", B_ADD, t3, vb, y);
+	}
+	int64_t xs[MAXR];
+	strides_of(X, xs);
+	if (op_is(n, "Slice")) {
+		int64_t st[MAXR], en[MAXR], ax[MAXR], sp[MAXR], steps[MAXR], base = 0, ss[MAXR];
+		int ns, ne, na, nst;
+		if (c->opset < 10) {
+			ns = aints(n, "starts", st, MAXR);
+			ne = aints(n, "ends", en, MAXR);
+			na = aints(n, "axes", ax, MAXR);
+			nst = -1;
+		} else {
+			ns = ints_of(c, n, 1, NULL, st, MAXR);
+			ne = ints_of(c, n, 2, NULL, en, MAXR);
+			na = ints_of(c, n, 3, NULL, ax, MAXR);
+			nst = ints_of(c, n, 4, NULL, sp, MAXR);
+		}
+		if (ns < 0 || ne != ns || na == -2 || nst == -2 || (na >= 0 && na != ns) || (nst >= 0 && nst != ns))
+			return stub(c, (int)ni, stubf(n, "starts / ends / axes / steps are not constants (pass --const)"));
+		for (int i = 0; i < X->rank; i++)
+			steps[i] = 1;
+		for (int i = 0; i < ns; i++) {
+			int a = norm_axis(na >= 0 ? ax[i] : i, X->rank);
+			int64_t dim = X->shape[a], s = st[i], step = nst >= 0 ? sp[i] : 1;
+			if (a < 0 || a >= X->rank || step == 0)
+				return stub(c, (int)ni, stubf(n, "bad axes or steps"));
+			if (s < 0)
+				s += dim;
+			if (step > 0)
+				s = s < 0 ? 0 : s > dim ? dim : s;
+			else
+				s = s < 0 ? 0 : s > dim - 1 ? dim - 1 : s;
+			steps[a] = step;
+			base += s * xs[a];
+		}
+		for (int i = 0; i < X->rank; i++)
+			ss[i] = steps[i] * xs[i];
+		return count_of(Y) ? copy_x(c, (int)ni, x, y, Y->rank, Y->shape, ss, NULL, count_of(Y) ? base : 0, 0, 0) : 0;
+	}
+	if (op_is(n, "Split")) {
+		int ax = norm_axis(aint(n, "axis", 0), X->rank);
+		int64_t at = 0;
+		for (size_t i = 0; i < n->noutputs; i++) {
+			int o = out_t(c, n, i);
+			if (o < 0)
+				continue;
+			if (c->t[o].rank != X->rank)
+				return stub(c, (int)ni, stubf(n, "output rank differs"));
+			if (count_of(&c->t[o]) && copy_x(c, (int)ni, x, o, X->rank, c->t[o].shape, xs, NULL, at * xs[ax], 0, 0) < 0)
+				return -1;
+			at += c->t[o].shape[ax];
+		}
+		return 0;
+	}
+	if (op_is(n, "Expand")) {
+		int64_t bs[MAXR];
+		bstrides(X, Y, bs);
+		return copy_x(c, (int)ni, x, y, Y->rank, Y->shape, bs, NULL, 0, 0, 0);
+	}
+	if (op_is(n, "Tile") && Y->rank == X->rank)
+		return copy_x(c, (int)ni, x, y, Y->rank, Y->shape, xs, X->shape, 0, 0, 0);
+	if (op_is(n, "Trilu") && X->rank >= 2) {
+		int64_t k = 0;
+		if (w >= 0 && ints_of(c, n, 1, NULL, &k, 1) != 1)
+			return stub(c, (int)ni, stubf(n, "k is not a constant (pass --const)"));
+		return copy_x(c, (int)ni, x, y, Y->rank, Y->shape, xs, NULL, 0, aint(n, "upper", 1) ? 1 : 2, k);
+	}
+	if ((op_is(n, "DepthToSpace") || op_is(n, "SpaceToDepth")) && X->rank == 4) {
+		int64_t bs = aint(n, "blocksize", 1), N = X->shape[0], C = X->shape[1], H = X->shape[2], W = X->shape[3];
+		int64_t shape[6], st[6];
+		if (op_is(n, "DepthToSpace")) {
+			int64_t Co = C / (bs * bs), HW = H * W;
+			bool crd = astr(n, "mode", "CRD");
+			/* out [N, Co, H, bs, W, bs] <- in [N, bs, bs, Co, H, W] (DCR) or [N, Co, bs, bs, H, W] (CRD) */
+			int64_t v[6] = {N, Co, H, bs, W, bs};
+			int64_t s[6] = {C * HW, crd ? bs * bs * HW : HW, W, crd ? bs * HW : bs * Co * HW, 1,
+				crd ? HW : Co * HW};
+			memcpy(shape, v, sizeof v);
+			memcpy(st, s, sizeof s);
+		} else {
+			/* out [N, bs, bs, C, H/bs, W/bs] <- in [N, C, H, W] */
+			int64_t v[6] = {N, bs, bs, C, H / bs, W / bs};
+			int64_t s[6] = {C * H * W, W, 1, H * W, bs * W, bs};
+			memcpy(shape, v, sizeof v);
+			memcpy(st, s, sizeof s);
+		}
+		return copy_x(c, (int)ni, x, y, 6, shape, st, NULL, 0, 0, 0);
+	}
+	if (op_is(n, "Shape") || op_is(n, "Size")) {
+		uint64_t k = 0;
+		double *v = malloc((MAXR + 1) * sizeof *v);
+		if (!v)
+			return -1;
+		if (op_is(n, "Size")) {
+			v[k++] = (double)count_of(X);
+		} else {
+			int64_t s = aint(n, "start", 0), e = aint(n, "end", X->rank);
+			s = s < 0 ? s + X->rank : s;
+			e = e < 0 ? e + X->rank : e;
+			s = s < 0 ? 0 : s > X->rank ? X->rank : s;
+			e = e < 0 ? 0 : e > X->rank ? X->rank : e;
+			for (int64_t i = s; i < e; i++)
+				v[k++] = (double)X->shape[i];
+		}
+		return fold(c, ni, y, M2W_ONNX_INT64, v, k);
+	}
+	if (op_is(n, "Range")) {
+		int s = x, l = w, d = in_t(c, n, 2);
+		if (l < 0 || d < 0 || !c->t[s].val || !c->t[l].val || !c->t[d].val)
+			return stub(c, (int)ni, stubf(n, "start / limit / delta are not constants (pass --const for every input)"));
+		double a = c->t[s].val[0], lim = c->t[l].val[0], dl = c->t[d].val[0];
+		double cntd = ceil((lim - a) / dl);
+		uint64_t cnt2 = cntd > 0 ? (uint64_t)cntd : 0;
+		if (cnt2 != count_of(Y))
+			return stub(c, (int)ni, stubf(n, "the range's length differs from the output's"));
+		double *v = malloc((cnt2 ? cnt2 : 1) * sizeof *v);
+		if (!v)
+			return -1;
+		for (uint64_t i = 0; i < cnt2; i++)
+			v[i] = Y->dt == M2W_ONNX_FLOAT ? (double)(float)(a + (double)i * dl) : a + (double)i * dl;
+		return fold(c, ni, y, Y->dt, v, cnt2);
+	}
+	if (op_is(n, "ConstantOfShape")) {
+		const struct m2w_onnx_attr *va = attr(n, "value");
+		double fill = 0;
+		if (va && va->t) {
+			struct ten tmp = {0};
+			if (read_value(c, c->m, va->t, &tmp, 1) < 0)
+				return -1;
+			if (!tmp.val)
+				return stub(c, (int)ni, stubf(n, "value of an unsupported type"));
+			fill = tmp.val[0];
+			free(tmp.val);
+		}
+		uint64_t cnt2 = count_of(Y);
+		double *v = malloc((cnt2 ? cnt2 : 1) * sizeof *v);
+		if (!v)
+			return -1;
+		for (uint64_t i = 0; i < cnt2; i++)
+			v[i] = fill;
+		return fold(c, ni, y, Y->dt, v, cnt2);
+	}
+	if (op_is(n, "EyeLike") && X->rank == 2) {
+		uint64_t cnt2 = count_of(Y);
+		int64_t k = aint(n, "k", 0);
+		double *v = calloc(cnt2 ? cnt2 : 1, sizeof *v);
+		if (!v)
+			return -1;
+		for (int64_t i = 0; i < Y->shape[0]; i++)
+			if (i + k >= 0 && i + k < Y->shape[1])
+				v[i * Y->shape[1] + i + k] = 1;
+		return fold(c, ni, y, Y->dt, v, cnt2);
+	}
+	if (op_is(n, "Gather") && w >= 0 && !(fin && norm_axis(aint(n, "axis", 0), X->rank) == 0)) {
+		int ax = norm_axis(aint(n, "axis", 0), X->rank);
+		uint64_t outer = 1, inner = 1;
+		for (int i = 0; i < X->rank; i++)
+			if (i < ax)
+				outer *= (uint64_t)X->shape[i];
+			else if (i > ax)
+				inner *= (uint64_t)X->shape[i];
+		uint64_t cnt2 = count_of(Y);
+		return dispatch(c, (int)ni, "gather",
+			       fmt("{ n: %llu, mode: 0, outer: %llu, nIdx: %llu, inner: %llu, axisLen: %lld, rank: 1, axis: 0, "
+				   "shape: [1, 1, 1, 1, 1, 1, 1, 1], strides: [0, 0, 0, 0, 0, 0, 0, 0] }",
+				       (unsigned long long)cnt2, (unsigned long long)outer,
+				       (unsigned long long)count_of(&c->t[w]), (unsigned long long)inner,
+				       (long long)X->shape[ax]),
+			       (cnt2 + 255) / 256, "x", x, "idx", w, "upd", w, "out", y, NULL)
+			       ? 0
+			       : -1;
+	}
+	if ((op_is(n, "GatherElements") || op_is(n, "ScatterElements") || op_is(n, "Scatter")) && w >= 0) {
+		bool scatter = !op_is(n, "GatherElements"); /* Scatter: ScatterElements' opset 9 name */
+		int ax = norm_axis(aint(n, "axis", 0), X->rank), u = in_t(c, n, 2);
+		if (scatter && (u < 0 || (attr(n, "reduction") && !astr(n, "reduction", "none"))))
+			return stub(c, (int)ni, stubf(n, "only reduction 'none' has a library shader"));
+		const struct ten *I = &c->t[w];
+		if (I->rank != X->rank)
+			return stub(c, (int)ni, stubf(n, "indices of another rank"));
+		if (scatter && copy_all(c, (int)ni, x, y) < 0)
+			return -1;
+		uint64_t cnt2 = count_of(I);
+		struct sb p = {0};
+		sbf(&p, "{ n: %llu, mode: %d, outer: 1, nIdx: 1, inner: 1, axisLen: %lld, rank: %d, axis: %d, shape: ",
+			(unsigned long long)cnt2, scatter ? 2 : 1, (long long)X->shape[ax], X->rank, ax);
+		dims8(&p, I->shape, I->rank, 1);
+		sbf(&p, ", strides: ");
+		dims8(&p, xs, X->rank, 0);
+		sbf(&p, " }");
+		if (p.oom)
+			return -1;
+		return dispatch(c, (int)ni, "gather", p.p, (cnt2 + 255) / 256, "x", x, "idx", w, "upd", scatter ? u : w,
+			       "out", y, NULL)
+			       ? 0
+			       : -1;
+	}
+	if (op_is(n, "Compress") || op_is(n, "OneHot") || op_is(n, "GatherND")) {
+		/* gather mode 0 with indices worked out here from constant inputs */
+		bool onehot = op_is(n, "OneHot");
+		const struct ten *I = onehot ? X : w >= 0 ? &c->t[w] : NULL;
+		uint64_t outer = 1, inner = 1, axisLen = 0, nidx = 0;
+		double *v = NULL;
+		int data = x;
+		if (!I || !I->val)
+			return stub(c, (int)ni, stubf(n, onehot ? "indices are not constants (pass --const for every input)"
+							: "indices / condition are not constants (pass --const)"));
+		if (op_is(n, "Compress")) {
+			const struct m2w_onnx_attr *aa = attr(n, "axis");
+			int ax = aa ? norm_axis(aa->i, X->rank) : -1;
+			axisLen = aa ? (uint64_t)X->shape[ax] : count_of(X);
+			for (int i = 0; aa && i < X->rank; i++)
+				*(i < ax ? &outer : &inner) *= i == ax ? 1 : (uint64_t)X->shape[i];
+			if (!(v = malloc((I->nval ? I->nval : 1) * sizeof *v)))
+				return -1;
+			for (uint64_t i = 0; i < I->nval && i < axisLen; i++)
+				if (I->val[i] != 0)
+					v[nidx++] = (double)i;
+		} else if (onehot) {
+			int dt = w, vals = in_t(c, n, 2);
+			if (dt < 0 || vals < 0 || !c->t[dt].val || count_of(&c->t[vals]) != 2)
+				return stub(c, (int)ni, stubf(n, "depth is not a constant (pass --const)"));
+			int64_t depth = (int64_t)c->t[dt].val[0];
+			int ax = norm_axis(aint(n, "axis", -1), Y->rank);
+			uint64_t in_n = 1;
+			for (int i = ax; i < I->rank; i++)
+				in_n *= (uint64_t)I->shape[i];
+			nidx = count_of(Y);
+			if (!(v = malloc((nidx ? nidx : 1) * sizeof *v)))
+				return -1;
+			for (uint64_t i = 0; i < nidx; i++) {
+				uint64_t in = i % in_n, d = (i / in_n) % (uint64_t)depth, o = i / (in_n * (uint64_t)depth);
+				double k = I->val[o * in_n + in];
+				if (k < 0)
+					k += (double)depth;
+				v[i] = k == (double)d ? 1 : 0;
+			}
+			data = vals;
+			axisLen = 2;
+		} else {
+			int b = (int)aint(n, "batch_dims", 0), k = (int)I->shape[I->rank - 1];
+			if (I->rank < 1 || b + k > X->rank)
+				return stub(c, (int)ni, stubf(n, "bad indices shape"));
+			uint64_t B = 1, P = 1, T = count_of(I) / (uint64_t)(k ? k : 1), per;
+			for (int i = 0; i < X->rank; i++)
+				*(i < b ? &B : i < b + k ? &P : &inner) *= (uint64_t)X->shape[i];
+			per = T / (B ? B : 1);
+			axisLen = B * P;
+			nidx = T;
+			if (!(v = malloc((T ? T : 1) * sizeof *v)))
+				return -1;
+			for (uint64_t t = 0; t < T; t++) {
+				double f = 0;
+				for (int j = 0; j < k; j++) {
+					double q = I->val[t * (uint64_t)k + (uint64_t)j];
+					int64_t dim = X->shape[b + j];
+					f = f * (double)dim + (q < 0 ? q + (double)dim : q);
+				}
+				v[t] = (double)(t / (per ? per : 1)) * (double)P + f;
+			}
+		}
+		int idx = const_t(c, y, "indices", M2W_ONNX_INT64, v, nidx ? nidx : 1);
+		if (idx < 0)
+			return -1;
+		if (nidx == 0)
+			c->t[idx].val[0] = 0;
+		uint64_t cnt2 = count_of(Y);
+		if (cnt2 != outer * nidx * inner)
+			return stub(c, (int)ni, stubf(n, "output size differs from the gathered size"));
+		return dispatch(c, (int)ni, "gather",
+			       fmt("{ n: %llu, mode: 0, outer: %llu, nIdx: %llu, inner: %llu, axisLen: %llu, rank: 1, axis: 0, "
+				   "shape: [1, 1, 1, 1, 1, 1, 1, 1], strides: [0, 0, 0, 0, 0, 0, 0, 0] }",
+				       (unsigned long long)cnt2, (unsigned long long)outer, (unsigned long long)nidx,
+				       (unsigned long long)inner, (unsigned long long)axisLen),
+			       (cnt2 + 255) / 256, "x", data, "idx", idx, "upd", idx, "out", y, NULL)
+			       ? 0
+			       : -1;
+	}
+	if ((op_is(n, "NegativeLogLikelihoodLoss") || op_is(n, "SoftmaxCrossEntropyLoss")) && fin && w >= 0 &&
+	    X->rank >= 2) {
+		/* loss = −input[n, target, d…] · weight[target] (0 where ignored): the picks are
+		 * gathers at indices worked out from the constant target, then sum / mean */
+		const struct ten *T = &c->t[w];
+		int wt = in_t(c, n, 2), inp = x;
+		if (!T->val)
+			return stub(c, (int)ni, stubf(n, "target is not a constant (pass --const)"));
+		uint64_t N = (uint64_t)X->shape[0], C = (uint64_t)X->shape[1], NC = N * C, D = count_of(X) / (NC ? NC : 1);
+		uint64_t K = N * D;
+		if (T->nval != K || K == 0)
+			return stub(c, (int)ni, stubf(n, "target does not match the input"));
+		if (op_is(n, "SoftmaxCrossEntropyLoss")) {
+			/* log_softmax over the class axis first (the second output, when asked for) */
+			bool red[MAXR] = {false};
+			red[1] = true;
+			inp = out_t(c, n, 1);
+			if (inp < 0 && (inp = temp_shaped(c, x, "logProb", (int)ni, M2W_ONNX_FLOAT, X->rank, X->shape)) < 0)
+				return -1;
+			if (reduce_x(c, (int)ni, 17, 0, 0, 0, x, inp, red) < 0)
+				return -1;
+		}
+		const struct m2w_onnx_attr *ig = attr(n, "ignore_index");
+		double *flat = malloc(K * sizeof *flat), *cls = malloc(K * sizeof *cls), *mask = malloc(K * sizeof *mask);
+		if (!flat || !cls || !mask) {
+			free(flat);
+			free(cls);
+			free(mask);
+			return -1;
+		}
+		bool masked = false;
+		for (uint64_t k = 0; k < K; k++) {
+			int64_t t = (int64_t)T->val[k];
+			bool off = (ig && t == ig->i) || t < 0 || (uint64_t)t >= C;
+			masked |= off;
+			cls[k] = off ? 0 : (double)t;
+			mask[k] = off ? 0 : 1;
+			flat[k] = (double)(((k / D) * C + (uint64_t)cls[k]) * D + k % D);
+		}
+		int64_t k1 = (int64_t)K;
+		int fi = const_t(c, y, "pick", M2W_ONNX_INT64, flat, K);
+		int picked = fi >= 0 ? temp_shaped(c, y, "picked", (int)ni, M2W_ONNX_FLOAT, 1, &k1) : -1;
+		int mk = picked >= 0 ? const_t(c, y, "mask", M2W_ONNX_FLOAT, mask, K) : -1;
+		if (mk < 0) {
+			if (fi < 0 || picked < 0)
+				free(mask); /* const_t frees what it was given */
+			free(cls);
+			return -1;
+		}
+		if (!dispatch(c, (int)ni, "gather",
+			    fmt("{ n: %llu, mode: 0, outer: 1, nIdx: %llu, inner: 1, axisLen: %llu, rank: 1, axis: 0, "
+				"shape: [1, 1, 1, 1, 1, 1, 1, 1], strides: [0, 0, 0, 0, 0, 0, 0, 0] }",
+				    (unsigned long long)K, (unsigned long long)K, (unsigned long long)count_of(X)),
+			    (K + 255) / 256, "x", inp, "idx", fi, "upd", fi, "out", picked, NULL)) {
+			free(cls);
+			return -1;
+		}
+		/* per-element weights: weight[target] · mask, or the mask alone */
+		int wm = mk;
+		if (wt >= 0) {
+			int ci = const_t(c, y, "class", M2W_ONNX_INT64, cls, K);
+			int wg = ci >= 0 ? temp_shaped(c, y, "classWeight", (int)ni, M2W_ONNX_FLOAT, 1, &k1) : -1;
+			if (wg < 0 ||
+			    !dispatch(c, (int)ni, "gather",
+				    fmt("{ n: %llu, mode: 0, outer: 1, nIdx: %llu, inner: 1, axisLen: %llu, rank: 1, axis: 0, "
+					"shape: [1, 1, 1, 1, 1, 1, 1, 1], strides: [0, 0, 0, 0, 0, 0, 0, 0] }",
+					    (unsigned long long)K, (unsigned long long)K, (unsigned long long)C),
+				    (K + 255) / 256, "x", wt, "idx", ci, "upd", ci, "out", wg, NULL))
+				return -1;
+			wm = wg;
+			if (masked) {
+				if ((wm = temp_shaped(c, y, "weight", (int)ni, M2W_ONNX_FLOAT, 1, &k1)) < 0 ||
+				    binary_x(c, (int)ni, "binary_op", B_MUL, wg, mk, wm) < 0)
+					return -1;
+			}
+		} else {
+			free(cls);
+		}
+		int prod = temp_shaped(c, y, "weighted", (int)ni, M2W_ONNX_FLOAT, 1, &k1);
+		if (prod < 0 || binary_x(c, (int)ni, "binary_op", B_MUL, picked, wm, prod) < 0)
+			return -1;
+		bool all[MAXR] = {true};
+		if (astr(n, "reduction", "none"))
+			return unary_op(c, (int)ni, 2, 0, 0, 0, prod, y);
+		int64_t one = 1;
+		int s = temp_shaped(c, y, "sum", (int)ni, M2W_ONNX_FLOAT, 1, &one);
+		if (s < 0 || reduce_x(c, (int)ni, 0, 0, 0, 0, prod, s, all) < 0)
+			return -1;
+		if (astr(n, "reduction", "sum"))
+			return unary_op(c, (int)ni, 2, 0, 0, 0, s, y);
+		int ws = temp_shaped(c, y, "weightSum", (int)ni, M2W_ONNX_FLOAT, 1, &one);
+		int q = ws >= 0 ? temp_shaped(c, y, "mean", (int)ni, M2W_ONNX_FLOAT, 1, &one) : -1;
+		if (q < 0 || reduce_x(c, (int)ni, 0, 0, 0, 0, wm, ws, all) < 0 ||
+		    binary_x(c, (int)ni, "binary_op", B_DIV, s, ws, q) < 0)
+			return -1;
+		return unary_op(c, (int)ni, 2, 0, 0, 0, q, y);
+	}
+	if ((op_is(n, "QuantizeLinear") || op_is(n, "DequantizeLinear")) && w >= 0) {
+		/* per tensor or per axis (the [C] scale / zero point viewed as [C, 1, …]) */
+		bool quant = op_is(n, "QuantizeLinear");
+		int zp = in_t(c, n, 2), out_f = quant ? -1 : y;
+		int32_t qdt = quant ? (zp >= 0 ? c->t[zp].dt : M2W_ONNX_UINT8) : X->dt;
+		if (kind_of(qdt) == 0 || (quant && !fin) || (!quant && kx == 0) ||
+		    (qdt != M2W_ONNX_UINT8 && qdt != M2W_ONNX_INT8))
+			return stub(c, (int)ni, stubf(n, "only int8 / uint8 quantisation has a library shader"));
+		int ax = norm_axis(aint(n, "axis", 1), X->rank), sc = w;
+		int64_t vs[MAXR];
+		int vr = 0;
+		if (count_of(&c->t[w]) > 1) {
+			vr = X->rank - ax;
+			for (int i = 0; i < vr; i++)
+				vs[i] = i ? 1 : X->shape[ax];
+			if ((sc = view_t(c, w, "axis", (int)ni, vr, vs)) < 0)
+				return -1;
+		}
+		int zf = -1;
+		if (zp >= 0) {
+			int z = as_float(c, (int)ni, zp, "f32");
+			if (z < 0 || (vr && (z = view_t(c, z, "axis", (int)ni, vr, vs)) < 0))
+				return -1;
+			zf = z;
+		}
+		if (!quant) {
+			int xf = as_float(c, (int)ni, x, "f32");
+			int t1 = zf >= 0 ? temp_shaped(c, x, "centred", (int)ni, M2W_ONNX_FLOAT, X->rank, X->shape) : xf;
+			if (xf < 0 || t1 < 0 || (zf >= 0 && binary_x(c, (int)ni, "binary_op", B_SUB, xf, zf, t1) < 0))
+				return -1;
+			return binary_x(c, (int)ni, "binary_op", B_MUL, t1, sc, out_f);
+		}
+		int t1 = temp_shaped(c, x, "scaled", (int)ni, M2W_ONNX_FLOAT, X->rank, X->shape);
+		int t2 = t1 >= 0 ? temp_shaped(c, x, "rounded", (int)ni, M2W_ONNX_FLOAT, X->rank, X->shape) : -1;
+		int t3 = t2 >= 0 ? temp_shaped(c, x, "shifted", (int)ni, M2W_ONNX_FLOAT, X->rank, X->shape) : -1;
+		if (t3 < 0 || binary_x(c, (int)ni, "binary_op", B_DIV, x, sc, t1) < 0 ||
+		    unary_op(c, (int)ni, 9, 0, 0, 0, t1, t2) < 0 ||
+		    (zf >= 0 && binary_x(c, (int)ni, "binary_op", B_ADD, t2, zf, t3) < 0))
+			return -1;
+		bool u8 = qdt == M2W_ONNX_UINT8;
+		if (unary_op(c, (int)ni, U_CLIP, u8 ? 0 : -128, u8 ? 255 : 127, 0, zf >= 0 ? t3 : t2, t1) < 0)
+			return -1;
+		return typed(c, (int)ni, 26, 0, kind_of(Y->dt), t1, -1, -1, y);
+	}
+	if (op_is(n, "MatMulInteger") && w >= 0 && X->rank == 2 && c->t[w].rank == 2) {
+		/* through f32 (exact while the sums stay below 2^24), the result cast to int32 */
+		int za = in_t(c, n, 2), zb = in_t(c, n, 3), a = as_float(c, (int)ni, x, "f32");
+		int b = a >= 0 ? as_float(c, (int)ni, w, "f32") : -1;
+		if ((za >= 0 && count_of(&c->t[za]) != 1) || (zb >= 0 && count_of(&c->t[zb]) != 1))
+			return stub(c, (int)ni, stubf(n, "only per-tensor zero points have a library shader"));
+		if (b < 0)
+			return -1;
+		if (za >= 0) {
+			int zf = as_float(c, (int)ni, za, "f32"), t = temp_shaped(c, x, "centred", (int)ni, M2W_ONNX_FLOAT, 2, X->shape);
+			if (zf < 0 || t < 0 || binary_x(c, (int)ni, "binary_op", B_SUB, a, zf, t) < 0)
+				return -1;
+			a = t;
+		}
+		if (zb >= 0) {
+			int zf = as_float(c, (int)ni, zb, "f32"), t = temp_shaped(c, w, "centred", (int)ni, M2W_ONNX_FLOAT, 2, c->t[w].shape);
+			if (zf < 0 || t < 0 || binary_x(c, (int)ni, "binary_op", B_SUB, b, zf, t) < 0)
+				return -1;
+			b = t;
+		}
+		int o = temp_shaped(c, y, "f32", (int)ni, M2W_ONNX_FLOAT, Y->rank, Y->shape);
+		if (o < 0 || emit_matmul_into(c, ni, a, b, o, -1, -1) != 0)
+			return -1;
+		return typed(c, (int)ni, 26, 0, kind_of(Y->dt), o, -1, -1, y);
+	}
+	if (op_is(n, "ReverseSequence") && w >= 0 && X->rank >= 2) {
+		/* gather with the flat source index of every output element (constant lengths) */
+		const struct ten *L = &c->t[w];
+		int ba = (int)aint(n, "batch_axis", 1), ta = (int)aint(n, "time_axis", 0);
+		if (!L->val)
+			return stub(c, (int)ni, stubf(n, "sequence_lens are not a constant (pass --const)"));
+		uint64_t cnt2 = count_of(X);
+		double *v = malloc((cnt2 ? cnt2 : 1) * sizeof *v);
+		if (!v)
+			return -1;
+		for (uint64_t i = 0; i < cnt2; i++) {
+			int64_t co[MAXR];
+			uint64_t rem = i;
+			for (int d = X->rank - 1; d >= 0; d--) {
+				co[d] = (int64_t)(rem % (uint64_t)X->shape[d]);
+				rem /= (uint64_t)X->shape[d];
+			}
+			int64_t len = (int64_t)L->val[co[ba]];
+			if (co[ta] < len)
+				co[ta] = len - 1 - co[ta];
+			int64_t f = 0;
+			for (int d = 0; d < X->rank; d++)
+				f = f * X->shape[d] + co[d];
+			v[i] = (double)f;
+		}
+		int idx = const_t(c, y, "source", M2W_ONNX_INT64, v, cnt2 ? cnt2 : 1);
+		return idx < 0 ? -1
+			       : dispatch(c, (int)ni, "gather",
+					 fmt("{ n: %llu, mode: 0, outer: 1, nIdx: %llu, inner: 1, axisLen: %llu, rank: 1, axis: 0, "
+					     "shape: [1, 1, 1, 1, 1, 1, 1, 1], strides: [0, 0, 0, 0, 0, 0, 0, 0] }",
+						 (unsigned long long)cnt2, (unsigned long long)cnt2, (unsigned long long)cnt2),
+					 (cnt2 + 255) / 256, "x", x, "idx", idx, "upd", idx, "out", y, NULL)
+			       ? 0
+			       : -1;
+	}
+	if (op_is(n, "HannWindow") || op_is(n, "HammingWindow") || op_is(n, "BlackmanWindow")) {
+		/* a generator: its values depend only on the constant size, folded like Range */
+		if (!X->val)
+			return stub(c, (int)ni, stubf(n, "size is not a constant (pass --const)"));
+		uint64_t cnt2 = count_of(Y);
+		double N = (double)cnt2 - (aint(n, "periodic", 1) ? 0 : 1), pi = 3.14159265358979323846;
+		double *v = malloc((cnt2 ? cnt2 : 1) * sizeof *v);
+		if (!v)
+			return -1;
+		for (uint64_t i = 0; i < cnt2; i++) {
+			double t = 2 * pi * (double)i / N;
+			v[i] = op_is(n, "HannWindow")	   ? 0.5 - 0.5 * cos(t)
+			       : op_is(n, "HammingWindow") ? 25.0 / 46 - 21.0 / 46 * cos(t)
+							   : 0.42 - 0.5 * cos(t) + 0.08 * cos(2 * t);
+		}
+		return fold(c, ni, y, Y->dt, v, cnt2);
+	}
+	if (op_is(n, "ConvInteger") && w >= 0 && X->rank == 4 && c->t[w].rank == 4) {
+		/* through f32 like MatMulInteger: (x − x_zero_point) ⊛ (w − w_zero_point), cast to int32 */
+		int zx = in_t(c, n, 2), zw = in_t(c, n, 3), a = as_float(c, (int)ni, x, "f32");
+		int b = a >= 0 ? as_float(c, (int)ni, w, "f32") : -1;
+		const struct ten *W = &c->t[w];
+		if ((zx >= 0 && count_of(&c->t[zx]) != 1) || (zw >= 0 && count_of(&c->t[zw]) != 1))
+			return stub(c, (int)ni, stubf(n, "only per-tensor zero points have a library shader"));
+		if (b < 0)
+			return -1;
+		if (zx >= 0) {
+			int zf = as_float(c, (int)ni, zx, "f32"), t = temp_shaped(c, x, "centred", (int)ni, M2W_ONNX_FLOAT, 4, X->shape);
+			if (zf < 0 || t < 0 || binary_x(c, (int)ni, "binary_op", B_SUB, a, zf, t) < 0)
+				return -1;
+			a = t;
+		}
+		if (zw >= 0) {
+			int zf = as_float(c, (int)ni, zw, "f32"), t = temp_shaped(c, w, "centred", (int)ni, M2W_ONNX_FLOAT, 4, W->shape);
+			if (zf < 0 || t < 0 || binary_x(c, (int)ni, "binary_op", B_SUB, b, zf, t) < 0)
+				return -1;
+			b = t;
+		}
+		struct spatial sp;
+		int64_t kernel[2] = {W->shape[2], W->shape[3]};
+		spatial_of(n, X, kernel, 2, &sp);
+		int o = temp_shaped(c, y, "f32", (int)ni, M2W_ONNX_FLOAT, Y->rank, Y->shape);
+		if (o < 0 || !dispatch(c, (int)ni, "conv2d",
+				   fmt("{ N: %lld, Cin: %lld, H: %lld, W: %lld, Cout: %lld, OH: %lld, OW: %lld, KH: %lld, KW: %lld, "
+				       "strideH: %lld, strideW: %lld, dilationH: %lld, dilationW: %lld, padTop: %lld, padLeft: %lld, "
+				       "groups: %lld, hasBias: 0, activation: 0 }",
+					   (long long)X->shape[0], (long long)X->shape[1], (long long)X->shape[2],
+					   (long long)X->shape[3], (long long)W->shape[0], (long long)Y->shape[2],
+					   (long long)Y->shape[3], (long long)sp.k[0], (long long)sp.k[1], (long long)sp.s[0],
+					   (long long)sp.s[1], (long long)sp.dil[0], (long long)sp.dil[1], (long long)sp.pb[0],
+					   (long long)sp.pb[1], (long long)aint(n, "group", 1)),
+				   (count_of(Y) + 255) / 256, "x", a, "w", b, "bias", b, "y", o, NULL))
+			return -1;
+		return typed(c, (int)ni, 26, 0, kind_of(Y->dt), o, -1, -1, y);
+	}
+	if (op_is(n, "DynamicQuantizeLinear") && fin && out_t(c, n, 1) >= 0 && out_t(c, n, 2) >= 0) {
+		/* scale = (max(0, max x) − min(0, min x)) / 255, zero point = saturate(round(−min / scale)),
+		 * y = saturate(round(x / scale) + zero point), all as uint8 */
+		int ys = out_t(c, n, 1), yz = out_t(c, n, 2);
+		bool all[MAXR];
+		for (int i = 0; i < MAXR; i++)
+			all[i] = true;
+		int s[8];
+		static const char *const NAMES[8] = {"min", "max", "min0", "max0", "range", "negMinOverScale", "zero", "zeroClipped"};
+		for (int i = 0; i < 8; i++)
+			if ((s[i] = temp_shaped(c, y, NAMES[i], (int)ni, M2W_ONNX_FLOAT, 0, NULL)) < 0)
+				return -1;
+		int k0 = scalar_const(c, y, "zero", 0), k255 = scalar_const(c, y, "qmax", 255);
+		int t1 = temp_shaped(c, x, "scaled", (int)ni, M2W_ONNX_FLOAT, X->rank, X->shape);
+		int t2 = t1 >= 0 ? temp_shaped(c, x, "rounded", (int)ni, M2W_ONNX_FLOAT, X->rank, X->shape) : -1;
+		if (k0 < 0 || k255 < 0 || t2 < 0 || reduce_x(c, (int)ni, 3, 0, 0, 0, x, s[0], all) < 0 ||
+		    reduce_x(c, (int)ni, 2, 0, 0, 0, x, s[1], all) < 0 ||
+		    binary_x(c, (int)ni, "binary_op", B_MIN, s[0], k0, s[2]) < 0 ||
+		    binary_x(c, (int)ni, "binary_op", B_MAX, s[1], k0, s[3]) < 0 ||
+		    binary_x(c, (int)ni, "binary_op", B_SUB, s[3], s[2], s[4]) < 0 ||
+		    binary_x(c, (int)ni, "binary_op", B_DIV, s[4], k255, ys) < 0 ||
+		    binary_x(c, (int)ni, "binary_op", B_DIV, s[2], ys, s[5]) < 0 ||
+		    unary_op(c, (int)ni, 2, 0, 0, 0, s[5], s[6]) < 0 || unary_op(c, (int)ni, 9, 0, 0, 0, s[6], s[5]) < 0 ||
+		    unary_op(c, (int)ni, U_CLIP, 0, 255, 0, s[5], s[7]) < 0 ||
+		    typed(c, (int)ni, 26, 0, 2, s[7], -1, -1, yz) < 0 ||
+		    binary_x(c, (int)ni, "binary_op", B_DIV, x, ys, t1) < 0 || unary_op(c, (int)ni, 9, 0, 0, 0, t1, t2) < 0 ||
+		    binary_x(c, (int)ni, "binary_op", B_ADD, t2, s[7], t1) < 0 ||
+		    unary_op(c, (int)ni, U_CLIP, 0, 255, 0, t1, t2) < 0)
+			return -1;
+		return typed(c, (int)ni, 26, 0, 2, t2, -1, -1, y);
+	}
+	if ((op_is(n, "QLinearMatMul") || op_is(n, "QLinearConv")) && n->ninputs >= 8) {
+		/* dequantize both operands, matmul / conv2d in f32, quantize the result */
+		int t[8];
+		for (int i = 0; i < 8; i++)
+			t[i] = in_t(c, n, (size_t)i);
+		for (int i = 0; i < 8; i++)
+			if (t[i] < 0 || (i != 0 && i != 3 && count_of(&c->t[t[i]]) != 1))
+				return stub(c, (int)ni, stubf(n, "only per-tensor scales and zero points have a library shader"));
+		if ((Y->dt != M2W_ONNX_UINT8 && Y->dt != M2W_ONNX_INT8) || in_t(c, n, 8) >= 0)
+			return stub(c, (int)ni, stubf(n, "only 8-bit results without a bias have a library shader"));
+		int a = dequant(c, (int)ni, t[0], t[1], t[2]), b = a >= 0 ? dequant(c, (int)ni, t[3], t[4], t[5]) : -1;
+		int o = b >= 0 ? temp_shaped(c, y, "f32", (int)ni, M2W_ONNX_FLOAT, Y->rank, Y->shape) : -1;
+		if (o < 0)
+			return -1;
+		if (op_is(n, "QLinearMatMul")) {
+			int rc = emit_matmul_into(c, ni, a, b, o, -1, -1);
+			if (rc != 0)
+				return rc > 0 ? stub(c, (int)ni, stubf(n, "mixed batch broadcasting")) : -1;
+		} else {
+			const struct ten *W = &c->t[t[3]];
+			if (X->rank != 4 || W->rank != 4)
+				return stub(c, (int)ni, stubf(n, "only 2-D convolution has a library shader"));
+			struct spatial sp;
+			int64_t kernel[2] = {W->shape[2], W->shape[3]};
+			spatial_of(n, X, kernel, 2, &sp);
+			if (!dispatch(c, (int)ni, "conv2d",
+				    fmt("{ N: %lld, Cin: %lld, H: %lld, W: %lld, Cout: %lld, OH: %lld, OW: %lld, KH: %lld, KW: %lld, "
+					"strideH: %lld, strideW: %lld, dilationH: %lld, dilationW: %lld, padTop: %lld, padLeft: %lld, "
+					"groups: %lld, hasBias: 0, activation: 0 }",
+					    (long long)X->shape[0], (long long)X->shape[1], (long long)X->shape[2],
+					    (long long)X->shape[3], (long long)W->shape[0], (long long)Y->shape[2],
+					    (long long)Y->shape[3], (long long)sp.k[0], (long long)sp.k[1], (long long)sp.s[0],
+					    (long long)sp.s[1], (long long)sp.dil[0], (long long)sp.dil[1], (long long)sp.pb[0],
+					    (long long)sp.pb[1], (long long)aint(n, "group", 1)),
+				    (count_of(Y) + 255) / 256, "x", a, "w", b, "bias", b, "y", o, NULL))
+				return -1;
+		}
+		return requant(c, (int)ni, o, t[6], t[7], y);
+	}
+	if (op_is(n, "MaxUnpool") && fin && w >= 0) {
+		/* zeros (one constant 0 broadcast by strided_copy), then the values scattered to
+		 * their flat MaxPool indices */
+		int64_t total = (int64_t)count_of(Y), zero_st = 0, ni1 = (int64_t)count_of(&c->t[w]);
+		int z = scalar_const(c, y, "zero", 0);
+		if (z < 0 || copy_x(c, (int)ni, z, y, 1, &total, &zero_st, NULL, 0, 0, 0) < 0)
+			return -1;
+		if (ni1 != (int64_t)count_of(X))
+			return stub(c, (int)ni, stubf(n, "indices do not match the input"));
+		int idx = w;
+		if (in_t(c, n, 2) >= 0) {
+			/* indices count in the default unpooled shape ((in − 1) · stride + kernel − pads):
+			 * re-flatten them into the requested output shape */
+			int64_t k[MAXR], st[MAXR], pads[2 * MAXR] = {0}, def[MAXR];
+			int nd = X->rank - 2;
+			const struct ten *I = &c->t[w];
+			if (!I->val || nd < 1 || aints(n, "kernel_shape", k, MAXR) != nd || Y->rank != X->rank)
+				return stub(c, (int)ni, stubf(n, "indices are not a constant (pass --const)"));
+			if (aints(n, "strides", st, MAXR) != nd)
+				for (int i = 0; i < nd; i++)
+					st[i] = 1;
+			aints(n, "pads", pads, 2 * MAXR);
+			def[0] = X->shape[0];
+			def[1] = X->shape[1];
+			for (int i = 0; i < nd; i++)
+				def[2 + i] = (X->shape[2 + i] - 1) * st[i] + k[i] - pads[i] - pads[nd + i];
+			double *v = malloc((size_t)ni1 * sizeof *v);
+			if (!v)
+				return -1;
+			for (int64_t i = 0; i < ni1; i++) {
+				int64_t rem = (int64_t)I->val[i], co[MAXR], f = 0;
+				for (int d = X->rank - 1; d >= 0; d--) {
+					co[d] = rem % def[d];
+					rem /= def[d];
+				}
+				for (int d = 0; d < Y->rank; d++)
+					f = f * Y->shape[d] + co[d];
+				v[i] = (double)f;
+			}
+			if ((idx = const_t(c, y, "outputIndices", M2W_ONNX_INT64, v, (uint64_t)ni1)) < 0)
+				return -1;
+		}
+		struct sb p = {0};
+		sbf(&p, "{ n: %lld, mode: 2, outer: 1, nIdx: 1, inner: 1, axisLen: %lld, rank: 1, axis: 0, shape: ", (long long)ni1,
+			(long long)total);
+		dims8(&p, &ni1, 1, 1);
+		sbf(&p, ", strides: [1, 0, 0, 0, 0, 0, 0, 0] }");
+		if (p.oom)
+			return -1;
+		return dispatch(c, (int)ni, "gather", p.p, ((uint64_t)ni1 + 255) / 256, "x", x, "idx", idx, "upd", x, "out", y, NULL)
+			       ? 0
+			       : -1;
+	}
+	if (op_is(n, "DFT") && fin && X->rank >= 3 && in_t(c, n, 1) < 0 && c->opset >= 17) {
+		/* a matmul with the constant DFT matrix: x as [outer, n, inner, c] moved to
+		 * [outer, n·c, inner], M [2m, n·c] times it, [outer, m, 2, inner] moved back */
+		int ax = norm_axis(aint(n, "axis", 1), X->rank), inv = (int)aint(n, "inverse", 0);
+		int64_t cc = X->shape[X->rank - 1], N = X->shape[ax], outer = 1, inner = 1;
+		int64_t m = aint(n, "onesided", 0) ? N / 2 + 1 : N;
+		if (ax == X->rank - 1 || (cc != 1 && cc != 2) || Y->shape[ax] != m)
+			return stub(c, (int)ni, stubf(n, "axis / shape has no library lowering"));
+		for (int i = 0; i < X->rank - 1; i++)
+			if (i < ax)
+				outer *= X->shape[i];
+			else if (i > ax)
+				inner *= X->shape[i];
+		if ((uint64_t)(2 * m * N * cc) > M2W_SCAFFOLD_MAX_INLINE)
+			return stub(c, (int)ni, stubf(n, "DFT matrix above the inline limit"));
+		double *mv = malloc((size_t)(2 * m * N * cc) * sizeof *mv), pi = 3.14159265358979323846;
+		if (!mv)
+			return -1;
+		for (int64_t k = 0; k < m; k++)
+			for (int64_t j = 0; j < N; j++) {
+				double th = 2 * pi * (double)((j * k) % N) / (double)N, s = inv ? 1.0 / (double)N : 1;
+				double re = cos(th) * s, im = (inv ? 1 : -1) * sin(th) * s;
+				/* (a + ib)(re + i im): real row a·re − b·im, imaginary row a·im + b·re */
+				mv[(2 * k) * N * cc + j * cc] = re;
+				mv[(2 * k + 1) * N * cc + j * cc] = im;
+				if (cc == 2) {
+					mv[(2 * k) * N * cc + j * cc + 1] = -im;
+					mv[(2 * k + 1) * N * cc + j * cc + 1] = re;
+				}
+			}
+		int M = const_t(c, y, "dftMatrix", M2W_ONNX_FLOAT, mv, (uint64_t)(2 * m * N * cc));
+		if (M < 0)
+			return -1;
+		c->t[M].rank = 2;
+		c->t[M].shape[0] = 2 * m;
+		c->t[M].shape[1] = N * cc;
+		int64_t xt[3] = {outer, N * cc, inner}, yo[3] = {outer, 2 * m, inner};
+		int64_t st4[4] = {N * inner * cc, inner * cc, cc, 1};
+		int64_t tsh[4] = {outer, N, cc, inner}, tst[4] = {st4[0], st4[1], st4[3], st4[2]};
+		int t = temp_shaped(c, x, "signalRows", (int)ni, M2W_ONNX_FLOAT, 3, xt);
+		int o = t >= 0 ? temp_shaped(c, y, "spectrumRows", (int)ni, M2W_ONNX_FLOAT, 3, yo) : -1;
+		if (o < 0 || copy_x(c, (int)ni, x, t, 4, tsh, tst, NULL, 0, 0, 0) < 0 || emit_matmul_into(c, ni, M, t, o, -1, -1) != 0)
+			return -1;
+		/* [outer, m, 2, inner] -> [outer, m, inner, 2] */
+		int64_t ysh[4] = {outer, m, inner, 2}, yst[4] = {2 * m * inner, 2 * inner, 1, inner};
+		return copy_x(c, (int)ni, o, y, 4, ysh, yst, NULL, 0, 0, 0);
+	}
+	if (op_is(n, "GridSample") && fin && w >= 0 && X->rank == 4 && c->t[w].rank == 4 && Y->rank == 4) {
+		int mode = astr(n, "mode", "nearest") ? 1 : astr(n, "mode", "bicubic") || astr(n, "mode", "cubic") ? 2 : 0;
+		int pad = astr(n, "padding_mode", "border") ? 1 : astr(n, "padding_mode", "reflection") ? 2 : 0;
+		return dispatch(c, (int)ni, "grid_sample",
+			       fmt("{ N: %lld, C: %lld, H: %lld, W: %lld, Ho: %lld, Wo: %lld, mode: %d, padding: %d, alignCorners: %d }",
+				       (long long)X->shape[0], (long long)X->shape[1], (long long)X->shape[2],
+				       (long long)X->shape[3], (long long)Y->shape[2], (long long)Y->shape[3], mode, pad,
+				       aint(n, "align_corners", 0) ? 1 : 0),
+			       (count_of(Y) + 255) / 256, "x", x, "grid", w, "y", y, NULL)
+			       ? 0
+			       : -1;
+	}
+	if (op_is(n, "Einsum") && fin && n->ninputs >= 1 && n->ninputs <= 2) {
+		/* each operand copied onto the union of its letters (repeated letters: the
+		 * diagonal, summed strides; absent letters: stride 0), multiplied, summed over
+		 * the letters the output drops, then moved into the output's order */
+		const struct m2w_onnx_attr *eq = attr(n, "equation");
+		char sub[3][MAXR + 1] = {{0}}, all[2 * MAXR + 1] = {0};
+		int nsub = 0, len = 0, nall = 0, nell = 0;
+		bool arrow = false;
+		if (!eq || eq->s.n > 200)
+			return stub(c, (int)ni, stubf(n, "equation missing"));
+		for (size_t i = 0; i < eq->s.n; i++) {
+			char ch = eq->s.p[i];
+			if (ch == ' ')
+				continue;
+			if (ch == ',' || (ch == '-' && i + 1 < eq->s.n && eq->s.p[i + 1] == '>')) {
+				if (ch == '-') {
+					i++;
+					arrow = true;
+				}
+				nsub++;
+				len = 0;
+				if (nsub > 2)
+					return stub(c, (int)ni, stubf(n, "more than two operands"));
+				continue;
+			}
+			if (ch == '.' && i + 2 < eq->s.n && eq->s.p[i + 1] == '.' && eq->s.p[i + 2] == '.') {
+				i += 2;
+				/* ellipsis dims are right-aligned: '0' + MAXR − k … '0' + MAXR − 1 */
+				if (nsub >= (int)n->ninputs) {
+					for (int k = 0; k < nell && len < MAXR; k++)
+						sub[nsub][len++] = (char)('0' + MAXR - nell + k);
+					continue;
+				}
+				const struct ten *T = &c->t[in_t(c, n, (size_t)nsub)];
+				int letters = 0;
+				for (size_t j = i + 1; j < eq->s.n && eq->s.p[j] != ',' && eq->s.p[j] != '-'; j++)
+					letters += eq->s.p[j] != ' ';
+				int k = T->rank - len - letters;
+				if (k < 0 || k > MAXR)
+					return stub(c, (int)ni, stubf(n, "bad ellipsis"));
+				for (int q = 0; q < k && len < MAXR; q++)
+					sub[nsub][len++] = (char)('0' + MAXR - k + q);
+				nell = k > nell ? k : nell;
+				continue;
+			}
+			if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z')) || len >= MAXR)
+				return stub(c, (int)ni, stubf(n, "equation not understood"));
+			sub[nsub][len++] = ch;
+		}
+		int nin = (int)n->ninputs;
+		if (nsub != (arrow ? nin : nin - 1))
+			return stub(c, (int)ni, stubf(n, "operand count differs from the equation"));
+		if (!arrow) {
+			/* implicit output: the letters that appear once, in alphabetical order */
+			int cnt[128] = {0};
+			for (int k = 0; k < nin; k++)
+				for (const char *q = sub[k]; *q; q++)
+					cnt[(int)*q]++;
+			len = 0;
+			for (int q = 0; q < nell; q++)
+				sub[2][len++] = (char)('0' + MAXR - nell + q);
+			for (int ch = 'A'; ch <= 'z' && len < MAXR; ch++)
+				if (cnt[ch] == 1)
+					sub[2][len++] = (char)ch;
+		}
+		const char *osub = sub[arrow ? nin : 2];
+		/* the union of letters, in order of first appearance; each one's size */
+		int64_t usz[2 * MAXR];
+		for (int k = 0; k < nin; k++) {
+			const struct ten *T = &c->t[in_t(c, n, (size_t)k)];
+			if ((int)strlen(sub[k]) != T->rank)
+				return stub(c, (int)ni, stubf(n, "subscripts do not match an operand's rank"));
+			for (int d = 0; d < T->rank; d++) {
+				char *f = strchr(all, sub[k][d]);
+				if (!f) {
+					all[nall] = sub[k][d];
+					usz[nall++] = T->shape[d];
+				} else if (usz[f - all] == 1) {
+					usz[f - all] = T->shape[d];
+				}
+			}
+		}
+		if (nall > MAXR)
+			return stub(c, (int)ni, stubf(n, "more than 8 distinct letters"));
+		int ops[2];
+		for (int k = 0; k < nin; k++) {
+			int t = in_t(c, n, (size_t)k);
+			const struct ten *T = &c->t[t];
+			int64_t ts[MAXR], st[MAXR] = {0};
+			strides_of(T, ts);
+			for (int d = 0; d < T->rank; d++)
+				if (T->shape[d] != 1)
+					st[strchr(all, sub[k][d]) - all] += ts[d];
+			if ((ops[k] = temp_shaped(c, y, k ? "rhs" : "lhs", (int)ni, M2W_ONNX_FLOAT, nall, usz)) < 0 ||
+			    copy_x(c, (int)ni, t, ops[k], nall, usz, st, NULL, 0, 0, 0) < 0)
+				return -1;
+		}
+		int prod = ops[0];
+		if (nin == 2) {
+			if ((prod = temp_shaped(c, y, "product", (int)ni, M2W_ONNX_FLOAT, nall, usz)) < 0 ||
+			    binary_x(c, (int)ni, "binary_op", B_MUL, ops[0], ops[1], prod) < 0)
+				return -1;
+		}
+		bool red[MAXR] = {false};
+		int64_t ksz[MAXR];
+		char kept[MAXR + 1] = {0};
+		int nk = 0;
+		for (int d = 0; d < nall; d++) {
+			red[d] = !strchr(osub, all[d]);
+			if (!red[d]) {
+				kept[nk] = all[d];
+				ksz[nk++] = usz[d];
+			}
+		}
+		int summed = prod;
+		if (nk < nall && ((summed = temp_shaped(c, y, "summed", (int)ni, M2W_ONNX_FLOAT, nk, ksz)) < 0 ||
+				  reduce_x(c, (int)ni, 0, 0, 0, 0, prod, summed, red) < 0))
+			return -1;
+		if ((int)strlen(osub) != nk || Y->rank != nk)
+			return stub(c, (int)ni, stubf(n, "output subscripts not understood"));
+		int64_t kst[MAXR], ost[MAXR];
+		struct ten kt = {0};
+		kt.rank = nk;
+		memcpy(kt.shape, ksz, sizeof ksz);
+		strides_of(&kt, kst);
+		for (int d = 0; d < nk; d++) {
+			const char *f = strchr(kept, osub[d]);
+			if (!f)
+				return stub(c, (int)ni, stubf(n, "output letter not among the inputs'"));
+			ost[d] = kst[f - kept];
+		}
+		return copy_x(c, (int)ni, summed, y, nk, Y->shape, ost, NULL, 0, 0, 0);
+	}
+	if (op_is(n, "ScatterND") && w >= 0 && in_t(c, n, 2) >= 0) {
+		const struct ten *I = &c->t[w];
+		int u = in_t(c, n, 2), k = I->rank ? (int)I->shape[I->rank - 1] : 0;
+		if (attr(n, "reduction") && !astr(n, "reduction", "none"))
+			return stub(c, (int)ni, stubf(n, "only reduction 'none' has a library shader"));
+		if (!I->val || k < 1 || k > X->rank)
+			return stub(c, (int)ni, stubf(n, "indices are not a constant (pass --const)"));
+		uint64_t inner = 1, T = count_of(I) / (uint64_t)k;
+		for (int i = k; i < X->rank; i++)
+			inner *= (uint64_t)X->shape[i];
+		uint64_t tn = T * inner;
+		double *v = malloc((tn ? tn : 1) * sizeof *v);
+		if (!v)
+			return -1;
+		for (uint64_t t = 0; t < T; t++) {
+			double f = 0;
+			for (int j = 0; j < k; j++) {
+				double q = I->val[t * (uint64_t)k + (uint64_t)j];
+				f = f * (double)X->shape[j] + (q < 0 ? q + (double)X->shape[j] : q);
+			}
+			for (uint64_t i = 0; i < inner; i++)
+				v[t * inner + i] = f;
+		}
+		int idx = const_t(c, y, "indices", M2W_ONNX_INT64, v, tn ? tn : 1);
+		if (idx < 0 || copy_all(c, (int)ni, x, y) < 0)
+			return -1;
+		return dispatch(c, (int)ni, "gather",
+			       fmt("{ n: %llu, mode: 2, outer: 1, nIdx: 1, inner: 1, axisLen: %llu, rank: 2, axis: 0, "
+				   "shape: [%llu, %llu, 1, 1, 1, 1, 1, 1], strides: [%llu, 1, 0, 0, 0, 0, 0, 0] }",
+				       (unsigned long long)(T * inner), (unsigned long long)(count_of(X) / inner),
+				       (unsigned long long)T, (unsigned long long)inner, (unsigned long long)inner),
+			       (T * inner + 255) / 256, "x", x, "idx", idx, "upd", u, "out", y, NULL)
+			       ? 0
+			       : -1;
+	}
+	if (op_is(n, "LRN") && fin && X->rank == 4) {
+		/* x / (bias + alpha / size · Σ_window x²)^beta, the channel window sum as a 1×1
+		 * convolution with a banded constant weight */
+		int64_t C = X->shape[1], size = aint(n, "size", 1), lo = (size - 1) / 2, hi = size - 1 - lo;
+		if ((uint64_t)(C * C) > M2W_SCAFFOLD_MAX_INLINE)
+			return stub(c, (int)ni, stubf(n, "more channels than the inline band allows"));
+		double *band = calloc((size_t)(C * C), sizeof *band);
+		if (!band)
+			return -1;
+		for (int64_t o = 0; o < C; o++)
+			for (int64_t i = o - lo; i <= o + hi; i++)
+				if (i >= 0 && i < C)
+					band[o * C + i] = 1;
+		int wt = const_t(c, y, "band", M2W_ONNX_FLOAT, band, (uint64_t)(C * C));
+		if (wt < 0)
+			return -1;
+		c->t[wt].rank = 4;
+		c->t[wt].shape[0] = c->t[wt].shape[1] = C;
+		c->t[wt].shape[2] = c->t[wt].shape[3] = 1;
+		int sq = temp_shaped(c, x, "sq", (int)ni, M2W_ONNX_FLOAT, 4, X->shape);
+		int sum = sq >= 0 ? temp_shaped(c, x, "windowSum", (int)ni, M2W_ONNX_FLOAT, 4, X->shape) : -1;
+		int sc = sum >= 0 ? temp_shaped(c, x, "scaled", (int)ni, M2W_ONNX_FLOAT, 4, X->shape) : -1;
+		int dn = sc >= 0 ? temp_shaped(c, x, "denominator", (int)ni, M2W_ONNX_FLOAT, 4, X->shape) : -1;
+		int ka = scalar_const(c, y, "alphaOverSize", afloat(n, "alpha", 1e-4) / (double)size);
+		int kb = scalar_const(c, y, "bias", afloat(n, "bias", 1.0)), ke = scalar_const(c, y, "beta", afloat(n, "beta", 0.75));
+		if (dn < 0 || ka < 0 || kb < 0 || ke < 0 || binary_x(c, (int)ni, "binary_op", B_MUL, x, x, sq) < 0)
+			return -1;
+		struct step *s = dispatch(c, (int)ni, "conv2d",
+			fmt("{ N: %lld, Cin: %lld, H: %lld, W: %lld, Cout: %lld, OH: %lld, OW: %lld, KH: 1, KW: 1, strideH: 1, "
+			    "strideW: 1, dilationH: 1, dilationW: 1, padTop: 0, padLeft: 0, groups: 1, hasBias: 0, activation: 0 }",
+				(long long)X->shape[0], (long long)C, (long long)X->shape[2], (long long)X->shape[3], (long long)C,
+				(long long)X->shape[2], (long long)X->shape[3]),
+			(count_of(X) + 255) / 256, "x", sq, "w", wt, "bias", wt, "y", sum, NULL);
+		if (!s || binary_x(c, (int)ni, "binary_op", B_MUL, sum, ka, sc) < 0 ||
+		    binary_x(c, (int)ni, "binary_op", B_ADD, sc, kb, sum) < 0 ||
+		    binary_x(c, (int)ni, "binary_op", B_POW, sum, ke, dn) < 0)
+			return -1;
+		return binary_x(c, (int)ni, "binary_op", B_DIV, x, dn, y);
+	}
+	return 1;
+}
+
+/* Output types and shapes of the ops on 32-bit words (reduce, slice, gather, ...). */
+static void infer_words(struct ctx *c, const struct m2w_onnx_node *n, struct ten *x, struct ten *y, bool set_dt)
+{
+	static const char *const BOOLS[] = {
+		"Equal", "Less", "Greater", "LessOrEqual", "GreaterOrEqual", "And", "Or", "Xor", "Not", "IsNaN", "IsInf",
+	};
+	int wi = in_t(c, n, 1);
+	struct ten *w = wi >= 0 ? &c->t[wi] : NULL;
+	if (set_dt && in_list(n, BOOLS, sizeof BOOLS / sizeof BOOLS[0]))
+		y->dt = M2W_ONNX_BOOL;
+	if (set_dt && op_is(n, "Where") && w)
+		y->dt = w->dt;
+	if (set_dt && (op_is(n, "Shape") || op_is(n, "Size") || op_is(n, "ArgMax") || op_is(n, "ArgMin")))
+		y->dt = M2W_ONNX_INT64;
+	if (y->known)
+		return;
+	bool red[MAXR] = {false}, noop = false, isred = op_is(n, "ArgMax") || op_is(n, "ArgMin");
+	if (isred)
+		red[norm_axis(aint(n, "axis", 0), x->rank) % (x->rank ? x->rank : 1)] = true;
+	for (size_t i = 0; i < sizeof REDUCE_OPS / sizeof REDUCE_OPS[0]; i++)
+		if (op_is(n, REDUCE_OPS[i].op)) {
+			if (reduce_axes(c, n, x->rank, red, &noop) < 0)
+				return;
+			isred = true;
+		}
+	if (isred) {
+		int r = 0;
+		bool keep = aint(n, "keepdims", 1) != 0;
+		for (int i = 0; i < x->rank; i++)
+			if (noop || !red[i])
+				y->shape[r++] = x->shape[i];
+			else if (keep)
+				y->shape[r++] = 1;
+		y->rank = r;
+		y->known = true;
+	} else if (op_is(n, "Shape") || op_is(n, "Size")) {
+		int64_t s = aint(n, "start", 0), e = aint(n, "end", x->rank);
+		s = s < 0 ? s + x->rank : s;
+		e = e < 0 ? e + x->rank : e;
+		s = s < 0 ? 0 : s > x->rank ? x->rank : s;
+		e = e < 0 ? 0 : e > x->rank ? x->rank : e;
+		y->rank = op_is(n, "Size") ? 0 : 1;
+		y->shape[0] = e > s ? e - s : 0;
+		y->known = true;
+	} else if (op_is(n, "Gather") && w && x->rank + w->rank - 1 <= MAXR) {
+		int ax = norm_axis(aint(n, "axis", 0), x->rank), r = 0;
+		for (int i = 0; i < ax; i++)
+			y->shape[r++] = x->shape[i];
+		for (int i = 0; i < w->rank; i++)
+			y->shape[r++] = w->shape[i];
+		for (int i = ax + 1; i < x->rank; i++)
+			y->shape[r++] = x->shape[i];
+		y->rank = r;
+		y->known = true;
+	} else if ((op_is(n, "Expand") || op_is(n, "Tile")) && w && w->val && w->nval <= MAXR) {
+		struct ten s = {0};
+		s.rank = (int)w->nval;
+		for (int i = 0; i < s.rank; i++)
+			s.shape[i] = ival(w, (uint64_t)i);
+		if (op_is(n, "Tile")) {
+			if (s.rank != x->rank)
+				return;
+			for (int i = 0; i < s.rank; i++)
+				y->shape[i] = x->shape[i] * s.shape[i];
+			y->rank = s.rank;
+			y->known = true;
+		} else if (broadcast(x, &s, &s)) {
+			y->rank = s.rank;
+			memcpy(y->shape, s.shape, sizeof y->shape);
+			y->known = true;
+		}
+	} else if ((op_is(n, "DepthToSpace") || op_is(n, "SpaceToDepth")) && x->rank == 4) {
+		int64_t bs = aint(n, "blocksize", 1);
+		bool d2s = op_is(n, "DepthToSpace");
+		if (bs < 1)
+			return;
+		y->rank = 4;
+		y->shape[0] = x->shape[0];
+		y->shape[1] = d2s ? x->shape[1] / (bs * bs) : x->shape[1] * bs * bs;
+		y->shape[2] = d2s ? x->shape[2] * bs : x->shape[2] / bs;
+		y->shape[3] = d2s ? x->shape[3] * bs : x->shape[3] / bs;
+		y->known = true;
+	} else if (op_is(n, "Slice") && c->opset >= 10) {
+		int64_t st[MAXR], en[MAXR], ax[MAXR], sp[MAXR];
+		int ns = ints_of(c, n, 1, NULL, st, MAXR), ne = ints_of(c, n, 2, NULL, en, MAXR);
+		int na = ints_of(c, n, 3, NULL, ax, MAXR), nst = ints_of(c, n, 4, NULL, sp, MAXR);
+		if (ns < 0 || ne != ns || na == -2 || nst == -2 || (na >= 0 && na != ns) || (nst >= 0 && nst != ns))
+			return;
+		y->rank = x->rank;
+		memcpy(y->shape, x->shape, sizeof y->shape);
+		for (int i = 0; i < ns; i++) {
+			int a = norm_axis(na >= 0 ? ax[i] : i, x->rank);
+			int64_t dim = x->shape[a], s = st[i], e = en[i], step = nst >= 0 ? sp[i] : 1;
+			if (a < 0 || a >= x->rank || step == 0)
+				return;
+			s = s < 0 ? s + dim : s;
+			e = e < 0 ? e + dim : e;
+			if (step > 0) {
+				s = s < 0 ? 0 : s > dim ? dim : s;
+				e = e < 0 ? 0 : e > dim ? dim : e;
+				y->shape[a] = e > s ? (e - s + step - 1) / step : 0;
+			} else {
+				s = s < 0 ? -1 : s > dim - 1 ? dim - 1 : s;
+				e = e < -1 ? -1 : e > dim - 1 ? dim - 1 : e;
+				y->shape[a] = s > e ? (s - e - step - 1) / -step : 0;
+			}
+		}
+		y->known = true;
+	} else if (op_is(n, "Trilu") || op_is(n, "CumSum") || op_is(n, "LRN") || op_is(n, "ScatterElements") ||
+		   op_is(n, "ScatterND") || op_is(n, "Scatter")) {
+		y->rank = x->rank;
+		memcpy(y->shape, x->shape, sizeof y->shape);
+		y->known = true;
+	} else if (op_is(n, "GatherElements") && w) {
+		y->rank = w->rank;
+		memcpy(y->shape, w->shape, sizeof y->shape);
+		y->known = true;
+	}
+}
+
 static int emit_node(struct ctx *c, size_t ni)
 {
 	const struct m2w_onnx_node *n = &c->g->nodes[ni];
@@ -1285,18 +2837,25 @@ static int emit_node(struct ctx *c, size_t ni)
 	}
 	if (n->domain.n && !m2w_pbstr_eq(n->domain, "ai.onnx"))
 		return stub(c, (int)ni, stubf(n, "custom domain"));
-	/* every tensor the shaders touch is f32, or u32 indices */
+	/* every tensor the shaders touch is f32, or 32-bit integer words; float64 and
+	 * float16 inputs, constants and results run as f32 (WebGPU has no f64), but their
+	 * weights would be uploaded as stored */
 	for (size_t i = 0; i < n->ninputs + n->noutputs; i++) {
 		int k = i < n->ninputs ? in_t(c, n, i) : out_t(c, n, i - n->ninputs);
 		if (k < 0)
 			continue;
 		int32_t dt = c->t[k].dt;
-		if (dt != M2W_ONNX_FLOAT && !is_int_dt(dt) && dt != M2W_ONNX_UNDEFINED)
+		if (!f32_on_gpu(dt) && !is_int_dt(dt))
 			return stub(c, (int)ni, stubf(n, "the library shaders run f32 (this node has another float type)"));
+		if (dt != M2W_ONNX_FLOAT && !is_int_dt(dt) && c->t[k].kind == K_WEIGHT)
+			return stub(c, (int)ni, stubf(n, "float64 / float16 weights are uploaded as stored: convert them to f32"));
 	}
 	if (x < 0 || y < 0)
 		return stub(c, (int)ni, stubf(n, "no library shader"));
-	bool fin = c->t[x].dt == M2W_ONNX_FLOAT || c->t[x].dt == M2W_ONNX_UNDEFINED;
+	bool fin = f32_on_gpu(c->t[x].dt);
+	int wr = emit_words(c, ni, n, x, y, fin);
+	if (wr <= 0)
+		return wr;
 
 	static const struct { const char *op, *shader; } UNARY[] = {
 		{"Relu", "relu"}, {"Sigmoid", "sigmoid"}, {"Tanh", "tanh"},
@@ -1532,7 +3091,7 @@ static int emit_node(struct ctx *c, size_t ni)
 	}
 	if (op_is(n, "Pad") && fin)
 		return emit_pad(c, ni, n, x, y);
-	if (op_is(n, "Resize") && fin)
+	if ((op_is(n, "Resize") || op_is(n, "Upsample")) && fin)
 		return emit_resize(c, ni, n, x, y);
 	if (op_is(n, "ArgMax") && fin) {
 		int ax = norm_axis(aint(n, "axis", 0), X->rank);
@@ -1696,7 +3255,13 @@ static void print_engine(struct ctx *c, struct sb *e, const bool *used)
 	const struct m2w_onnx_graph *g = c->g;
 	sbf(e, "// engine.ts — drafted by m2w-scaffold from ");
 	cstr(e, c->o->model_name, strlen(c->o->model_name));
-	sbf(e, " (ONNX opset %lld, %zu nodes): a first draft to read and refine.\n", (long long)c->opset, g->nnodes);
+	if (c->o->format)
+		sbf(e, " (%s, lowered to %zu ONNX-shaped nodes): a first draft to read and refine.\n", c->o->format,
+			g->nnodes);
+	else
+		sbf(e, " (ONNX opset %lld, %zu nodes): a first draft to read and refine.\n", (long long)c->opset, g->nnodes);
+	if (c->o->note)
+		sbf(e, "//\n%s", c->o->note);
 	sbf(e, "//\n"
 	       "// Every GPU object is made once, in the constructor, which reads as the\n"
 	       "// dispatch list: one block per graph node, in graph order, naming the node,\n"
@@ -1794,15 +3359,18 @@ static void print_engine(struct ctx *c, struct sb *e, const bool *used)
 		sbf(e, ");\n");
 	}
 	sbf(e, "    // graph outputs\n");
+	/* two passes: outputs with their own buffer first, then the views of them */
+	for (int pass = 0; pass < 2; pass++)
 	for (size_t i = 0; i < c->nt; i++) {
 		const struct ten *t = &c->t[i];
-		if (!t->output)
+		int r = root(c, (int)i);
+		bool view = r != (int)i || t->kind != K_VALUE;
+		if (!t->output || view != (pass == 1))
 			continue;
 		sbf(e, "    this.outputs[");
 		jstr(e, t->name);
 		sbf(e, "] = ");
-		int r = root(c, (int)i);
-		if (r != (int)i || t->kind != K_VALUE) {
+		if (view) {
 			buf_expr(c, e, r);
 			sbf(e, "; // a view of ");
 			cstr(e, c->t[r].name, 200);
@@ -1819,7 +3387,11 @@ static void print_engine(struct ctx *c, struct sb *e, const bool *used)
 	       "    const work = [");
 	for (int i = 0; i < c->nslots; i++)
 		sbf(e, "%s%llu", i ? ", " : "", (unsigned long long)c->slot_elems[i]);
-	sbf(e, "].map((n, i) => this.buffer(n, `work ${i}`));\n    void work;\n");
+	/* a tuple type, so work[i] is a GPUBuffer under noUncheckedIndexedAccess */
+	sbf(e, "].map((n, i) => this.buffer(n, `work ${i}`)) as [");
+	for (int i = 0; i < c->nslots; i++)
+		sbf(e, "%sGPUBuffer", i ? ", " : "");
+	sbf(e, "];\n    void work;\n");
 	/* the dispatch list */
 	for (size_t si = 0; si < c->ns; si++) {
 		const struct step *s = &c->s[si];
@@ -1892,8 +3464,11 @@ static void print_engine(struct ctx *c, struct sb *e, const bool *used)
 	       "    const cap = capture?.enabled ? capture : undefined;\n"
 	       "    for (const s of this.steps) {\n"
 	       "      if (s.kind === 'dispatch') batcher.dispatch(s.kernel.pipeline, s.groups, s.wg[0], s.wg[1], s.wg[2], s.label);\n"
-	       "      else if (s.kind === 'capture') cap?.capture(s.name, s.buffer, s.shape, { dtype: s.dtype });\n"
-	       "      else throw new Error(`engine: ${s.label}; write its shader`);\n"
+	       "      else if (s.kind === 'capture') {\n"
+	       "        if (!cap) continue;\n"
+	       "        batcher.flush(); // the copy must see every dispatch recorded so far\n"
+	       "        cap.capture(s.name, s.buffer, s.shape, { dtype: s.dtype });\n"
+	       "      } else throw new Error(`engine: ${s.label}; write its shader`);\n"
 	       "    }\n"
 	       "  }\n\n"
 	       "  /** write(), record(), then the graph outputs read back. */\n"
@@ -1923,7 +3498,7 @@ static void print_engine(struct ctx *c, struct sb *e, const bool *used)
 	       "  }\n\n"
 	       "  private constant(data: Float32Array | Uint32Array, label: string): GPUBuffer {\n"
 	       "    const b = this.buffer(data.length, label);\n"
-	       "    this.device.queue.writeBuffer(b, 0, data);\n"
+	       "    this.device.queue.writeBuffer(b, 0, data.buffer as ArrayBuffer, data.byteOffset, data.byteLength);\n"
 	       "    return b;\n"
 	       "  }\n\n"
 	       "  private dispatch(kernel: Kernel, resources: Record<string, GPUBuffer>, params: Record<string, ParamValue>,\n"
@@ -2011,7 +3586,8 @@ static void print_report(struct ctx *c, struct sb *s, const bool *used)
 {
 	sbf(s, "{\n  \"model\": ");
 	json_str(s, c->o->model_name);
-	sbf(s, ",\n  \"format\": \"onnx\",\n  \"opset\": %lld,\n  \"nodes\": %zu,\n", (long long)c->opset, c->g->nnodes);
+	sbf(s, ",\n  \"format\": \"%s\",\n  \"opset\": %lld,\n  \"nodes\": %zu,\n", c->o->format ? c->o->format : "onnx",
+		(long long)c->opset, c->g->nnodes);
 	int nd = 0;
 	for (size_t i = 0; i < c->ns; i++)
 		nd += c->s[i].kind == S_DISPATCH;
@@ -2118,6 +3694,17 @@ static int load_tensors(struct ctx *c)
 		if (vi_shape(c, t, vi, !t->val) < 0)
 			return -1;
 	}
+	/* a --dim that names no symbolic input dim is a typo, not a no-op */
+	for (size_t k = 0; k < c->o->ndims; k++) {
+		bool named = false;
+		for (size_t i = 0; i < g->ninputs && !named; i++)
+			for (size_t j = 0; g->inputs[i].has_type && j < g->inputs[i].type.ndim && !named; j++)
+				named = g->inputs[i].type.dims[j].kind == M2W_ONNX_DIM_PARAM &&
+					m2w_pbstr_eq(g->inputs[i].type.dims[j].param, c->o->dim_names[k]);
+		if (!named)
+			return m2w_err(c->d, g->ninputs ? g->inputs[0].off : 0,
+				"--dim %s: no graph input has a symbolic dim of that name", c->o->dim_names[k]);
+	}
 	for (size_t i = 0; i < g->nvalue_info; i++) {
 		int k = t_of(c, g->value_info[i].name, g->value_info[i].off);
 		if (k < 0 || vi_shape(c, &c->t[k], &g->value_info[i], false) < 0)
@@ -2136,6 +3723,10 @@ static int load_tensors(struct ctx *c)
 			if (!n->inputs[i].n)
 				continue;
 			int k = find_t(c, n->inputs[i]);
+			/* a graph output exists from the start: it is defined only once a node made it
+			 * (else a node reading it closes a cycle) */
+			if (k >= 0 && c->t[k].kind == K_VALUE && c->t[k].first < 0)
+				k = -1;
 			if (k < 0) {
 				char *z = m2w_pbstr_dup(n->inputs[i]);
 				m2w_err(c->d, n->off, "node %zu reads '%s', which nothing defines before it", ni,
@@ -2187,11 +3778,31 @@ static int load_tensors(struct ctx *c)
 				t->known = true;
 			}
 		}
+		if (check_geometry(c, n) < 0)
+			return -1;
 		infer(c, n);
+		int yi = out_t(c, n, 0);
+		if (yi >= 0 && c->t[yi].known && check_shape(c, &c->t[yi], n->off) < 0)
+			return -1;
+	}
+	for (size_t i = 0; i < g->noutputs; i++) {
+		int k = find_t(c, g->outputs[i].name);
+		if (k >= 0 && c->t[k].kind == K_VALUE && c->t[k].first < 0)
+			return m2w_err(c->d, g->outputs[i].off, "graph output '%s' is made by no node",
+				c->t[k].name);
 	}
 	for (size_t i = 0; i < c->nt; i++)
 		c->t[i].first = -1;
 	return 0;
+}
+
+/* A tensor the front end introduced (m2w_scaffold_opts.hidden): no checkpoint. */
+static bool is_hidden(const struct ctx *c, int t)
+{
+	for (size_t i = 0; i < c->o->nhidden; i++)
+		if (strcmp(c->o->hidden[i], c->t[t].name) == 0)
+			return true;
+	return false;
 }
 
 static int plan(struct ctx *c)
@@ -2279,7 +3890,7 @@ static int plan(struct ctx *c)
 		const struct m2w_onnx_node *ln = &g->nodes[last];
 		for (size_t i = 0; i < ln->noutputs; i++) {
 			int y = out_t(c, ln, i);
-			if (y < 0)
+			if (y < 0 || is_hidden(c, y))
 				continue;
 			int k = new_step(c, S_CAPTURE, (int)ni);
 			if (k < 0)
@@ -2343,11 +3954,20 @@ int m2w_scaffold_onnx(const uint8_t *p, size_t n, const char *dir, const struct 
 	struct m2w_scaffold_result *r, struct m2w_diag *d)
 {
 	struct m2w_onnx_model *m = NULL;
-	struct ctx c = {0};
-	int rc = -1;
 	memset(r, 0, sizeof *r);
 	if (m2w_onnx_parse(p, n, dir, &m, d) < 0)
 		return -1;
+	int rc = m2w_scaffold_graph(m, o, r, d);
+	m2w_onnx_free(m);
+	return rc;
+}
+
+int m2w_scaffold_graph(const struct m2w_onnx_model *m, const struct m2w_scaffold_opts *o,
+	struct m2w_scaffold_result *r, struct m2w_diag *d)
+{
+	struct ctx c = {0};
+	int rc = -1;
+	memset(r, 0, sizeof *r);
 	if (!m->graph) {
 		m2w_err(d, 0, "the model has no graph");
 		goto out;
@@ -2364,6 +3984,10 @@ int m2w_scaffold_onnx(const uint8_t *p, size_t n, const char *dir, const struct 
 	if (load_tensors(&c) < 0 || plan(&c) < 0 || allocate(&c) < 0) {
 		if (d->msg[0] == 0)
 			m2w_err(d, M2W_NO_OFFSET, "out of memory");
+		/* names quoted from the file may hold control bytes: keep the message one line */
+		for (char *q = d->msg; *q; q++)
+			if ((unsigned char)*q < 0x20 || *q == 0x7f)
+				*q = '?';
 		goto out;
 	}
 	bool used[NLIB] = {false};
@@ -2399,7 +4023,6 @@ out:
 	free(c.slot_elems);
 	free(c.report_ops.p);
 	free(c.report_fused.p);
-	m2w_onnx_free(m);
 	return rc;
 }
 
