@@ -84,7 +84,14 @@
  *   reversed); "chunks" appears only for split tensors.
  *
  * Outputs are written atomically and only when their bytes change; the
- * same input gives byte-identical outputs.  Shard files of an earlier run
+ * same input gives byte-identical outputs.  Each file is atomic, but a
+ * build killed between two of them can leave an old manifest beside new
+ * data of the same size; `m2w-pack --verify MANIFEST` checks a
+ * shards.json (every shard's byte range against its "xxh3", every shard
+ * file's size) or an m2w-extract weights.json (its blob's "bytes" and
+ * "xxh3"; the blob is --blob or the manifest's .bin) and exits 1 naming
+ * FILE:0xOFFSET of the first mismatch.  Packing a weights.json runs the
+ * same check on its blob first, and m2w-package refuses such a pair.  Shard files of an earlier run
  * that this run does not write are left alone.
  *
  * Result cache (--cache-dir DIR, else $M2W_CACHE_DIR when set and not
@@ -116,6 +123,7 @@ static void usage(FILE *fp)
 	fprintf(fp,
 		"Usage: %s [OPTION]... MODEL.gguf|weights.json -o DIR\n"
 		"       %s --unpack OUT.npy TENSOR DIR\n"
+		"       %s --verify MANIFEST [--blob FILE]\n"
 		"Pack a model's tensors into GPU-ready per-layer shards (Q8_0 and Q4_0 kept\n"
 		"quantized as u32 words, 256-byte aligned, split at --max-binding) and write\n"
 		"DIR/shards.json and, from GGUF metadata, DIR/tokenizer.json.\n"
@@ -133,6 +141,9 @@ static void usage(FILE *fp)
 		"      --unpack OUT.npy TENSOR\n"
 		"                           read TENSOR back from the packed DIR as f32 (integer\n"
 		"                           tensors keep their dtype) into OUT.npy\n"
+		"      --verify MANIFEST    check that the files a shards.json or weights.json\n"
+		"                           names hold the sizes and xxh3 it records (a build\n"
+		"                           killed between writing them leaves a torn pair)\n"
 		"      --depfile FILE       write a make-style depfile (target DIR/shards.json)\n"
 		"      --cache-dir CDIR     reuse results from the content-addressed cache CDIR\n"
 		"                           (default $M2W_CACHE_DIR when set): keyed by this\n"
@@ -145,7 +156,7 @@ static void usage(FILE *fp)
 		"  -V, --version            show the version and exit\n"
 		"\n"
 		"Exit status: 0 success, 1 bad input or I/O error, 2 usage error.\n",
-		prog, prog);
+		prog, prog, prog);
 }
 
 static int fail(const struct m2w_diag *d)
@@ -180,6 +191,192 @@ static bool parse_size(const char *s, uint64_t *v)
 		return false;
 	*v = (uint64_t)n << shift;
 	return true;
+}
+
+/* ---- --verify: a manifest against the files it describes ---- */
+
+static bool hex64(const char *s, uint64_t *v)
+{
+	char *end;
+
+	if (!s || strlen(s) != 16 || strspn(s, "0123456789abcdef") != 16)
+		return false;
+	*v = strtoull(s, &end, 16);
+	return !*end;
+}
+
+static bool num_u64(const cJSON *j, uint64_t *v)
+{
+	if (!cJSON_IsNumber(j) || !(j->valuedouble >= 0) || j->valuedouble > 9007199254740992.0 ||
+	    j->valuedouble != (double)(uint64_t)j->valuedouble)
+		return false;
+	*v = (uint64_t)j->valuedouble;
+	return true;
+}
+
+/* The byte range [off, off + bytes) of the mapped FILE against WANT (the
+ * manifest's "xxh3"); when whole, also the file's size against off + bytes.
+ * Errors give the range's offset; d->file names the data file already. */
+static int verify_range(const struct m2w_file *f, uint64_t off, uint64_t bytes, const char *want,
+	bool whole, const char *manifest, struct m2w_diag *d)
+{
+	static const char fix[] = "the two were written by different runs (a build killed "
+				  "between them); fix: re-run the build";
+	uint64_t w;
+	char have[17];
+
+	if (!hex64(want, &w))
+		return m2w_err(d, off, "%s gives no valid \"xxh3\" for these bytes", manifest);
+	if (off > f->size || bytes > f->size - off)
+		return m2w_err(d, f->size, "the file ends at 0x%zx, %s puts %llu bytes at 0x%llx; %s",
+			f->size, manifest, (unsigned long long)bytes, (unsigned long long)off, fix);
+	if (whole && off + bytes != f->size)
+		return m2w_err(d, off + bytes, "the file is %zu bytes, %s says %llu; %s", f->size,
+			manifest, (unsigned long long)(off + bytes), fix);
+	m2w_xxh3_hex(m2w_xxh3(f->data ? f->data + off : (const uint8_t *)"", (size_t)bytes), have);
+	if (strcmp(have, want))
+		return m2w_err(d, off, "%llu bytes hash to xxh3 %s, %s records %s; %s",
+			(unsigned long long)bytes, have, manifest, want, fix);
+	return 0;
+}
+
+/* MANIFEST's directory joined with NAME (a plain file name). */
+static char *sibling(const char *manifest, const char *name)
+{
+	const char *slash = strrchr(manifest, '/');
+	size_t dn = slash ? (size_t)(slash - manifest) + 1 : 0;
+	char *p = malloc(dn + strlen(name) + 1);
+
+	if (p) {
+		memcpy(p, manifest, dn);
+		strcpy(p + dn, name);
+	}
+	return p;
+}
+
+/* The default blob of a weights.json: the same path with .bin for its
+ * extension (as the pack step reads it). */
+static char *blob_of(const char *manifest)
+{
+	const char *slash = strrchr(manifest, '/'), *dot = strrchr(manifest, '.');
+	size_t n = dot && (!slash || dot > slash) ? (size_t)(dot - manifest) : strlen(manifest);
+	char *p = malloc(n + 5);
+
+	if (p) {
+		memcpy(p, manifest, n);
+		strcpy(p + n, ".bin");
+	}
+	return p;
+}
+
+/* Checks MANIFEST (shards.json or weights.json) against its data files.
+ * 0: they agree; 1: not a manifest this checks (only with lenient, which
+ * the pack step uses before reading a weights.json: its own parser then
+ * reports); -1: an error in d.  *hold keeps the path d->file points to. */
+static int verify_manifest(const char *manifest, const char *blob, bool lenient, char **hold,
+	struct m2w_diag *d)
+{
+	struct m2w_file mf, df = {0};
+	cJSON *j = NULL;
+	const cJSON *shards, *e;
+	int rc = -1;
+
+	*hold = NULL;
+	m2w_diag_init(d, manifest);
+	if (m2w_file_map(&mf, manifest, d) < 0)
+		return lenient ? 1 : -1;
+	j = cJSON_ParseWithLength((const char *)mf.data, mf.size);
+	shards = cJSON_GetObjectItemCaseSensitive(j, "shards");
+	if (cJSON_IsArray(shards) && !lenient) {
+		/* shards.json: every shard's range, then every file's size */
+		const char *prev = NULL;
+		uint64_t prev_end = 0;
+		cJSON_ArrayForEach(e, shards) {
+			const char *file = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "file"));
+			uint64_t off, bytes;
+			if (!file || !*file || strchr(file, '/') || file[0] == '.' ||
+			    !num_u64(cJSON_GetObjectItemCaseSensitive(e, "offset"), &off) ||
+			    !num_u64(cJSON_GetObjectItemCaseSensitive(e, "bytes"), &bytes)) {
+				m2w_err(d, m2w_json_pos(mf.data, mf.size, "shards"),
+					"a shard without a plain \"file\" name, "
+					"\"offset\" and \"bytes\"");
+				goto out;
+			}
+			if (!prev || strcmp(prev, file)) {
+				/* the previous file ends with its last shard (--one-file: shards
+				 * lie back to back in one file) */
+				if (prev && prev_end != df.size) {
+					d->file = *hold;
+					m2w_err(d, prev_end, "the file is %zu bytes, its last shard in %s "
+						"ends at %llu; the two were written by different runs (a build "
+						"killed between them); fix: re-run the build", df.size, manifest,
+						(unsigned long long)prev_end);
+					goto out;
+				}
+				m2w_file_unmap(&df);
+				free(*hold);
+				if (!(*hold = sibling(manifest, file))) {
+					m2w_err(d, M2W_NO_OFFSET, "out of memory");
+					goto out;
+				}
+				d->file = *hold;
+				if (m2w_file_map(&df, *hold, d) < 0)
+					goto out;
+				prev = file;
+			}
+			if (verify_range(&df, off, bytes,
+				cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "xxh3")),
+				false, manifest, d) < 0)
+				goto out;
+			prev_end = off + bytes;
+		}
+		if (prev && prev_end != df.size) {
+			d->file = *hold;
+			m2w_err(d, prev_end, "the file is %zu bytes, its last shard in %s ends at %llu; "
+				"the two were written by different runs (a build killed between them); "
+				"fix: re-run the build", df.size, manifest, (unsigned long long)prev_end);
+			goto out;
+		}
+		rc = 0;
+	} else if (cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(j, "tensors")) &&
+		   cJSON_IsString(cJSON_GetObjectItemCaseSensitive(j, "xxh3"))) {
+		/* an m2w-extract weights.json: its blob, whole */
+		uint64_t bytes;
+		if (!num_u64(cJSON_GetObjectItemCaseSensitive(j, "bytes"), &bytes)) {
+			if (lenient) {
+				rc = 1;
+				goto out;
+			}
+			m2w_err(d, m2w_json_pos(mf.data, mf.size, "bytes"),
+				"a weights.json without a valid \"bytes\"");
+			goto out;
+		}
+		if (!(*hold = blob ? strdup(blob) : blob_of(manifest))) {
+			m2w_err(d, M2W_NO_OFFSET, "out of memory");
+			goto out;
+		}
+		if (m2w_file_map(&df, *hold, d) < 0) {
+			/* name the manifest, at its "bytes": the blob it describes is missing */
+			char why[sizeof d->msg];
+			snprintf(why, sizeof why, "%s", d->msg);
+			m2w_err(d, m2w_json_pos(mf.data, mf.size, "bytes"), "blob %s: %s", *hold, why);
+			goto out;
+		}
+		d->file = *hold;
+		rc = verify_range(&df, 0, bytes,
+			cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "xxh3")), true, manifest, d);
+	} else if (lenient) {
+		rc = 1;
+	} else {
+		m2w_err(d, 0, "not an m2w-pack shards.json or an m2w-extract weights.json "
+			"(no \"shards\", or no \"tensors\" and \"xxh3\")");
+	}
+out:
+	if (df.path)
+		m2w_file_unmap(&df);
+	cJSON_Delete(j);
+	m2w_file_unmap(&mf);
+	return rc;
 }
 
 /* The cache for INPUT with the options that shape the outputs; NULL (after
@@ -279,7 +476,7 @@ out:
 int main(int argc, char **argv)
 {
 	enum { OPT_FLOAT = 256, OPT_MAXB, OPT_ONE, OPT_BLOB, OPT_UNPACK, OPT_DEP, OPT_REQUANT,
-		OPT_CACHE, OPT_NO_CACHE };
+		OPT_CACHE, OPT_NO_CACHE, OPT_VERIFY };
 	static const struct option lopts[] = {
 		{"output", required_argument, NULL, 'o'},
 		{"float", required_argument, NULL, OPT_FLOAT},
@@ -289,6 +486,7 @@ int main(int argc, char **argv)
 		{"blob", required_argument, NULL, OPT_BLOB},
 		{"unpack", required_argument, NULL, OPT_UNPACK},
 		{"depfile", required_argument, NULL, OPT_DEP},
+		{"verify", no_argument, NULL, OPT_VERIFY},
 		{"cache-dir", required_argument, NULL, OPT_CACHE},
 		{"no-cache", no_argument, NULL, OPT_NO_CACHE},
 		{"quiet", no_argument, NULL, 'q'},
@@ -299,7 +497,8 @@ int main(int argc, char **argv)
 	struct m2w_pack_opts o;
 	const char *out = NULL, *unpack = NULL, *depfile = NULL;
 	const char *cache_dir = getenv("M2W_CACHE_DIR");
-	bool quiet = false, no_cache = false;
+	bool quiet = false, no_cache = false, verify = false;
+	char *hold = NULL;
 	int c;
 
 	m2w_pack_opts_init(&o);
@@ -338,6 +537,7 @@ int main(int argc, char **argv)
 		case OPT_DEP: depfile = optarg; break;
 		case OPT_CACHE: cache_dir = optarg; break;
 		case OPT_NO_CACHE: no_cache = true; break;
+		case OPT_VERIFY: verify = true; break;
 		case 'q': quiet = true; break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("%s %s\n", prog, M2W_VERSION); return 0;
@@ -354,11 +554,30 @@ int main(int argc, char **argv)
 		m2w_diag_init(&d, argv[optind + 1]);
 		return m2w_pack_unpack(argv[optind + 1], argv[optind], unpack, &d) < 0 ? fail(&d) : 0;
 	}
+	if (verify) {
+		if (argc - optind != 1 || out) {
+			fprintf(stderr, "%s: --verify takes one MANIFEST (shards.json or weights.json) "
+				"and no -o\n", prog);
+			return 2;
+		}
+		int v = verify_manifest(argv[optind], o.blob, false, &hold, &d);
+		if (v < 0)
+			fail(&d);
+		free(hold);
+		return v < 0 ? 1 : 0;
+	}
 	if (argc - optind != 1 || !out) {
 		usage(stderr);
 		return 2;
 	}
 	const char *input = argv[optind];
+	/* a weights.json: refuse a blob that is not the one it describes */
+	if (verify_manifest(input, o.blob, true, &hold, &d) < 0) {
+		fail(&d);
+		free(hold);
+		return 1;
+	}
+	free(hold);
 	if (!quiet) {
 		o.warn = warn;
 		o.warn_ctx = (void *)input;

@@ -26,13 +26,26 @@
       the tarball to PKG.tgz only when its bytes change.  npm pack fixes
       mtimes and order, so equal inputs give a byte-identical tarball.
 
+      Before staging, every --weights manifest is checked against its data:
+      an m2w-extract weights.json against its blob (the --weights file, or
+      the file beside it, with the manifest's name and .bin), an m2w-pack
+      shards.json against its shard files: sizes and the recorded xxh3
+      (through libxxhash, the library the C tools use).  Each file of a
+      pair is written atomically, but a build killed between the two can
+      leave an old manifest beside a new blob of the same size: such a pair
+      is refused (FILE:0xOFFSET: error ...; fix: re-run the build) instead
+      of shipped.  `m2w-pack --verify MANIFEST` is the same check.
+
 Exit status: 0 success, 1 error, 2 usage error.  Python because it drives
 Node tools; Meson already needs Python 3.
 """
 import argparse
+import ctypes
+import ctypes.util
 import gzip
 import hashlib
 import json
+import mmap
 import os
 import shutil
 import subprocess
@@ -164,9 +177,96 @@ def bundle(a):
     write_if_changed(a.output, (json.dumps(doc, indent=1) + "\n").encode())
 
 
+_XXH = []
+
+
+def xxh3_hex(path, off, n):
+    """The xxh3-64 (hex, as the C tools write it) of n bytes of path at off,
+    None when libxxhash cannot be loaded."""
+    if not _XXH:
+        lib = None
+        for name in (ctypes.util.find_library("xxhash"), "libxxhash.so.0", "libxxhash.dylib"):
+            try:
+                lib = ctypes.CDLL(name) if name else None
+            except OSError:
+                lib = None
+            if lib is not None:
+                lib.XXH3_64bits.restype = ctypes.c_uint64
+                lib.XXH3_64bits.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
+                break
+        _XXH.append(lib)
+    lib = _XXH[0]
+    if lib is None:
+        return None
+    if n == 0:
+        return f"{lib.XXH3_64bits(None, 0):016x}"
+    with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_COPY) as mm:
+        buf = (ctypes.c_char * n).from_buffer(mm, off)  # copy-on-write map: no copy
+        try:
+            return f"{lib.XXH3_64bits(ctypes.addressof(buf), n):016x}"
+        finally:
+            del buf
+
+
+def verify_weights(weights):
+    """Refuses a manifest among the --weights whose data files disagree with
+    it (sizes, xxh3): a pair torn by a build killed between its two files."""
+    fix = "the two were written by different runs (a build killed between them); fix: re-run the build"
+    given = {os.path.abspath(w) for w in weights}
+    for m in weights:
+        if not m.endswith(".json"):
+            continue
+        try:
+            doc = json.loads(read(m))
+        except ValueError:
+            continue  # not a manifest: shipped as it is
+        if not isinstance(doc, dict):
+            continue
+        ranges = []  # (data file, offset, bytes, xxh3, whole file)
+        mdir = os.path.dirname(os.path.abspath(m))
+        if isinstance(doc.get("shards"), list) and doc.get("format") == "m2w-pack":
+            ends = {}
+            for sh in doc["shards"]:
+                f = sh.get("file") if isinstance(sh, dict) else None
+                if not isinstance(f, str) or "/" in f or f.startswith(".") or not f:
+                    die(f"{m}: error: a shard without a plain \"file\" name")
+                p = os.path.join(mdir, f)
+                ranges.append((p, sh.get("offset"), sh.get("bytes"), sh.get("xxh3"), False))
+                if isinstance(sh.get("offset"), int) and isinstance(sh.get("bytes"), int):
+                    ends[p] = max(ends.get(p, 0), sh["offset"] + sh["bytes"])
+            for p, end in ends.items():
+                if os.path.exists(p) and os.path.getsize(p) != end:
+                    die(f"{p}:0x{end:x}: error: the file is {os.path.getsize(p)} bytes, its last "
+                        f"shard in {m} ends at {end}; {fix}")
+        elif isinstance(doc.get("tensors"), list) and isinstance(doc.get("xxh3"), str):
+            blob = os.path.splitext(os.path.abspath(m))[0] + ".bin"
+            if blob not in given and not os.path.exists(blob):
+                continue  # no blob of that name: nothing to pair it with
+            ranges.append((blob, 0, doc.get("bytes"), doc["xxh3"], True))
+        for p, off, n, want, whole in ranges:
+            if not isinstance(off, int) or not isinstance(n, int) or off < 0 or n < 0 \
+                    or not isinstance(want, str):
+                die(f"{m}: error: no valid offset, bytes and xxh3 for {p}")
+            try:
+                size = os.path.getsize(p)
+            except OSError as e:
+                die(f"{p}: error: {e.strerror} (named by {m})")
+            if off + n > size or (whole and off + n != size):
+                die(f"{p}:0x{min(size, off + n):x}: error: the file is {size} bytes, {m} says "
+                    f"{n} at 0x{off:x}; {fix}")
+            have = xxh3_hex(p, off, n)
+            if have is None:
+                print(f"{PROG}: warning: libxxhash not found: {m} not checked against {p}",
+                      file=sys.stderr)
+                return
+            if have != want:
+                die(f"{p}:0x{off:x}: error: {n} bytes hash to xxh3 {have}, {m} records {want}; {fix}")
+
+
 def pack(a):
     if not a.name or not a.version:
         die("pack needs --name and --version", 2)
+    verify_weights(a.weights or [])
     stage = a.stage
     shutil.rmtree(stage, ignore_errors=True)
     os.makedirs(stage)

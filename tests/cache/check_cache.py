@@ -20,7 +20,8 @@ Every output of a hit is compared with the same command run with
   d  a changed weight byte misses (and its output differs); switching back
      hits; --dtype f16 / --layout source / another model name are entries
      of their own; ONNX external data edited -> new variant, reverted ->
-     hit; a fresh directory with the same layout hits (relative extras)
+     hit; a fresh directory with the same layout hits (relative extras); a
+     weights.json blob that is not the one its xxh3 names is refused
   e  a corrupted entry (flipped byte, truncated or missing file, broken
      meta.json) is a miss with a warning, removed and stored again, outputs
      correct; a stale .tmp dir of a killed process is swept
@@ -28,6 +29,15 @@ Every output of a hit is compared with the same command run with
      identical, one entry, no .tmp/.del leftovers, 8 log lines (3 rounds of
      m2w-extract; 2 of m2w-pack on ggml-vocab-gemma-4.gguf, slow enough
      that all eight miss and race to store)
+  r  reading while another process stores: a slow m2w-pack store (the
+     gemma-4 vocabulary, else llama-spm), one more process started every
+     sixth of its run time (at most 4 running) until four start after the
+     first entry is in place (at most 24 in all), while a scanner thread walks the
+     cache dir the whole time: every visible entry it meets is complete
+     (meta.json parses, every file it lists has its recorded size), no
+     process reports a corrupt entry, all outputs equal the --no-cache
+     run; the hits, misses and scans are printed.  In f, too, no process
+     may report a corrupt entry (a partial one it read).
   g  the log's hit/miss counts equal the lookups made, per tool
   x  the key follows the executable: a copy hits, a stripped copy hits
      (debug info and build id are not part of it), a copy with one
@@ -39,6 +49,8 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
+import time
 
 FAILS = []
 COUNTS = {}
@@ -334,15 +346,33 @@ def pack_cases(P, X, work, gguf, model):
               f"pack weights.json {' '.join(args)}: hit = the run ({sorted(os.listdir(j(d + '2')))})")
         check(read(j(d + "2.d")) == read(j(d + "1.d")).replace(f"{d}1/".encode(), f"{d}2/".encode())
               and b"w.bin" in read(j(d + "2.d")), f"pack weights.json {' '.join(args)}: depfile lists the blob")
-    # the blob changes, the json does not: another variant; back: a hit
+    # the blob changes, the json does not: a torn pair, refused before the
+    # cache is asked (the manifest records the blob's xxh3)
     blob = read(j("w", "w.bin"))
     flip_byte(j("w", "w.bin"), 64)
-    P([wj, "-o", j("ref", "p")], cache=False)
-    P([wj, "-o", j("p3")], expect="miss")
-    check(same_dir(j("p3"), j("ref", "p")), "pack: blob edited -> miss, the new output")
+    n0 = len(log_lines(P.cache))
+    r = run([P.exe, wj, "-o", j("torn"), "--cache-dir", P.cache], expect_rc=1)
+    check(r.returncode == 1 and "re-run the build" in r.stderr and len(log_lines(P.cache)) == n0
+          and not os.path.exists(j("torn", "shards.json")),
+          "pack: a blob that is not the manifest's (xxh3) is refused, no lookup made")
     write(j("w", "w.bin"), blob)
-    P([wj, "-o", j("p3")], expect="hit")
-    check(same_dir(j("p3"), j("p2")), "pack: blob reverted -> hit")
+    # a weights.json without "xxh3" (written by hand): the blob is still an
+    # extra checked by content: edited -> another variant; back: a hit
+    doc = json.loads(read(wj))
+    del doc["xxh3"]
+    os.makedirs(j("h"), exist_ok=True)
+    hj = j("h", "w.json")
+    write(hj, json.dumps(doc).encode())
+    write(j("h", "w.bin"), blob)
+    P([hj, "-o", j("ph")], expect="miss")
+    flip_byte(j("h", "w.bin"), 64)
+    P([hj, "-o", j("ref", "p3")], cache=False)
+    P([hj, "-o", j("p3")], expect="miss")
+    check(same_dir(j("p3"), j("ref", "p3")) and not same_dir(j("p3"), j("ph")),
+          "pack: blob edited -> miss, the new output")
+    write(j("h", "w.bin"), blob)
+    P([hj, "-o", j("p3")], expect="hit")
+    check(same_dir(j("p3"), j("ph")), "pack: blob reverted -> hit")
 
 
 def spawn8(cmds):
@@ -364,6 +394,93 @@ def race_checks(tag, cache, tool, rs, outs, same):
           f"{tag}: 8 whole log lines ({hits} hits, {8 - hits} misses: {8 - hits} stored at once)")
     stored = sum("cache miss, stored" in err for _, err in rs)
     check(stored == 8 - hits, f"{tag}: every miss reports its entry in place ({stored})")
+    check(not any("corrupt" in err for _, err in rs), f"{tag}: no process read a corrupt (partial) entry")
+
+
+def scan_entries(cache, tool):
+    """Problems of the visible entries of TOOL right now: each VARIANT dir
+    (no leading '.') must hold a meta.json that parses and every file it
+    lists with its recorded size.  -> (entries seen, [problems])."""
+    seen, bad = 0, []
+    tdir = os.path.join(cache, tool)
+    try:
+        keys = [k for k in os.listdir(tdir) if not k.startswith(".")]
+    except FileNotFoundError:
+        return 0, []
+    for k in keys:
+        try:
+            variants = [v for v in os.listdir(os.path.join(tdir, k)) if not v.startswith(".")]
+        except FileNotFoundError:
+            bad.append(f"{k}: vanished")
+            continue
+        for v in variants:
+            vdir = os.path.join(tdir, k, v)
+            seen += 1
+            try:
+                meta = json.loads(read(os.path.join(vdir, "meta.json")))
+                for i, f in enumerate(meta["files"]):
+                    n = os.path.getsize(os.path.join(vdir, str(i)))
+                    if n != f["bytes"]:
+                        bad.append(f"{vdir}/{i}: {n} bytes, meta.json says {f['bytes']}")
+            except (OSError, ValueError, KeyError, TypeError) as e:
+                bad.append(f"{vdir}: {e}")
+    return seen, bad
+
+
+def read_while_store(P, work, gguf):
+    """r: lookups and a scanner while other processes store the entry."""
+    cache = os.path.join(work, "rw-cache")
+    ref = os.path.join(work, "rw-ref")
+    os.makedirs(work, exist_ok=True)
+    t = time.monotonic()
+    r = run([P.exe, gguf, "-o", ref, "--no-cache"])
+    took = time.monotonic() - t
+    if not check(r.returncode == 0, f"r: pack {os.path.basename(gguf)} --no-cache ({took:.2f} s)"):
+        return
+    stop = threading.Event()
+    scans = {"n": 0, "seen": 0, "bad": []}
+
+    def scanner():
+        while not stop.is_set():
+            n, bad = scan_entries(cache, "m2w-pack")
+            scans["n"] += 1
+            scans["seen"] += n
+            scans["bad"] += bad[:3]
+            time.sleep(0.002)
+
+    th = threading.Thread(target=scanner)
+    th.start()
+    e = dict(os.environ)
+    e.pop("M2W_CACHE_DIR", None)
+    outs, ps, after = [], [], 0
+    while after < 4 and len(ps) < 24:
+        # one more every sixth of a run (at most 4 running: 2 cores), until
+        # the first entry is in place and four more started after it:
+        # lookups land before, during and after the stores
+        time.sleep(took / 6)
+        if sum(p.poll() is None for p in ps) >= 4:
+            continue
+        if scans["seen"]:
+            after += 1
+        o = os.path.join(work, f"rw{len(ps)}")
+        outs.append(o)
+        ps.append(subprocess.Popen([P.exe, gguf, "-o", o, "--cache-dir", cache],
+                                   stderr=subprocess.PIPE, text=True, env=e))
+    rs = [(p.wait(), p.stderr.read()) for p in ps]
+    stop.set()
+    th.join()
+    hits = sum("cache hit" in err for _, err in rs)
+    check(all(rc == 0 for rc, _ in rs), f"r: {len(ps)} overlapping m2w-pack runs succeed")
+    check(all(same_dir(o, ref) for o in outs), "r: every output equals the --no-cache run")
+    check(not any("corrupt" in err or "warning" in err for _, err in rs),
+          "r: no process met a corrupt (partial) entry or warned")
+    check(not scans["bad"] and scans["n"] > 0,
+          f"r: {scans['n']} scans met {scans['seen']} visible entries, none partial"
+          + (f": {scans['bad'][:3]}" if scans["bad"] else ""))
+    check(hits > 0, f"r: {hits} lookups hit while or after the entry was stored, "
+          f"{len(ps) - hits} missed and stored (store {took:.2f} s)")
+    check(len(entries(cache, "m2w-pack")) == 1 and not leftovers(cache),
+          "r: one entry, no .tmp/.del left")
 
 
 def concurrent_cases(X, P, work, model, race_gguf):
@@ -455,6 +572,10 @@ def main():
     P = Tool(pack, main_cache)
     pack_cases(P, X, os.path.join(work, "pack"), gguf, model)
     concurrent_cases(X, P, os.path.join(work, "conc"), model, race_gguf)
+    if race_gguf:
+        read_while_store(P, os.path.join(work, "rw"), race_gguf)
+    else:
+        print("note: r skipped: no vocabulary GGUF in $M2W_CACHE/llama.cpp/models")
     exe_cases(X, os.path.join(work, "exe"), model)
 
     # g: the log of the main cache counts every lookup made through it

@@ -1,8 +1,15 @@
 #!/usr/bin/python3
-"""Replays a fuzz corpus folder through a standalone fuzz driver."""
+"""Replays fuzz corpus folders through a standalone fuzz driver (gcc builds):
+every input must end cleanly (exit 0, no signal)."""
 import os, subprocess, sys
-exe, corpus = sys.argv[1], sys.argv[2]
-files = sorted(os.path.join(corpus, f) for f in os.listdir(corpus))
+exe, dirs = sys.argv[1], sys.argv[2:]
+files = sorted(os.path.join(d, f) for d in dirs for f in os.listdir(d))
 for i in range(0, len(files), 200):
-    subprocess.run([exe] + files[i:i + 200], check=True, timeout=600)
-print(f"replayed {len(files)} corpus inputs")
+    r = subprocess.run([exe] + files[i:i + 200], timeout=600)
+    if r.returncode != 0:
+        # find the input that failed, for the message
+        for f in files[i:i + 200]:
+            if subprocess.run([exe, f], timeout=60, capture_output=True).returncode != 0:
+                sys.exit(f"{f}: the driver failed (exit {r.returncode})")
+        sys.exit(f"batch {i}: the driver failed (exit {r.returncode})")
+print(f"replayed {len(files)} inputs from {' '.join(dirs)}")

@@ -24,7 +24,7 @@ m2w-extract (output into a scratch folder), under the same checks.
 
 usage: run.py M2W_INSPECT [--extract M2W_EXTRACT] [--sweep SEED_FILE...] [--quick]
 """
-import os, random, re, resource, struct, subprocess, sys, tempfile
+import os, random, re, struct, subprocess, sys, tempfile
 
 here = os.path.dirname(os.path.abspath(__file__))
 inspect = sys.argv[1]
@@ -46,14 +46,15 @@ def limit_memory(path):
     # Default 4 GiB of address space: a parser that trusts a count and
     # allocates for it fails here instead of swapping the machine.  (Under
     # ASan, whose shadow memory needs terabytes of address space, ASan's own
-    # allocator limits catch such an allocation instead.)
+    # allocator limits catch such an allocation instead.)  prlimit(1) sets
+    # it in the child, so Python spawns without a preexec_fn (no fork of
+    # its own address space for each of thousands of runs).
+    if SANITIZED:
+        return []
     lim = 4 << 30
     if AS_BOUND:
         lim = os.path.getsize(path) + AS_BOUND
-    def f():
-        if not SANITIZED:
-            resource.setrlimit(resource.RLIMIT_AS, (lim, lim))
-    return f
+    return ['prlimit', '--as=%d' % lim, '--']
 
 
 EXTRACT = args[args.index('--extract') + 1] if '--extract' in args else None
@@ -65,11 +66,11 @@ MSG_ANY = re.compile(r'^m2w-(?:inspect|extract): (?P<file>.+?):0x(?P<off>[0-9a-f
 def run(path, extra=(), tool=None):
     global runs
     runs += 1
-    argv = [inspect, '--json', *extra, path] if tool is None else \
-        [tool, '-q', path, '-o', os.path.join(os.path.dirname(path), 'out', 'w.bin')]
+    argv = limit_memory(path) + [inspect, '--json', *extra, path] if tool is None else \
+        limit_memory(path) + [tool, '-q', path, '-o', os.path.join(os.path.dirname(path), 'out', 'w.bin')]
     try:
         r = subprocess.run(argv, capture_output=True, text=True,
-                           errors='replace', timeout=20, preexec_fn=limit_memory(path))
+                           errors='replace', timeout=20)
     except subprocess.TimeoutExpired:
         return None, 'timeout'
     return r.returncode, r.stderr

@@ -22,13 +22,28 @@ entry (DIR/<tool>/<key>/<variant>: every entry directory not starting with '.' h
 files exist with the sizes it records), and that later runs, hitting or
 missing, write exactly the reference bytes.
 
+Torn pairs: a kill between a tool's two files (the blob and its manifest)
+leaves each file whole but from two runs.  Every mixed set whose manifest
+is from the other run than a data file it hashes must be refused by
+`m2w-pack --verify MANIFEST`, and every complete set accepted.  Planted
+pairs (an old manifest beside a new blob of the same size: the face
+detector extracted with --layout nchw / source, two generated GGUFs of one
+layout) must be refused by m2w-pack --verify, by m2w-pack packing the
+weights.json, and by `m2w-package pack`, each naming FILE:0xOFFSET and
+"re-run the build".
+
+Stale temp files: after the kills, with the temp files aged past the
+tools' sweep age (5 s), one more run removes every <output>.tmp.<pid> of a
+dead process, and keeps one of a live process and a fresh one.
+
 Cases: extract (TFLite face detector / ONNX embedding model), extract with
 --cache-dir (two openWakeWord ONNX models), pack of two llama.cpp vocab
 GGUFs (tokenizer.json of 0.7 and 5.6 MB), pack of two generated 24 MB GGUFs
 (F32 / F16 / Q8_0 tensors, several shard files).  Inputs that are not in
 M2W_CACHE are skipped with a note; exit 77 if none is there.
 
-usage: crash.py M2W_EXTRACT M2W_PACK [--reps N] [--seed S] [--strict-sets]
+usage: crash.py M2W_EXTRACT M2W_PACK [--reps N] [--seed S] [--strict-sets] [--package M2W_PACKAGE]
+   (--package: tools/m2w-package.py, default from M2W_SOURCE_ROOT)
    (--reps: kills per case, default 50; --seed default 11)
 """
 import hashlib
@@ -119,9 +134,10 @@ def gen_gguf(path, seed, n_layers=6, dim=512, ffn=1536):
 # ---- one case ----
 
 class Case:
-    def __init__(self, name, argv, inputs, out_dir, target, cache=None):
+    def __init__(self, name, argv, inputs, out_dir, target, cache=None, manifest=None):
         self.name, self.argv, self.inputs = name, argv, inputs  # argv(input, target) -> list
         self.out_dir, self.target, self.cache = out_dir, target, cache
+        self.manifest = manifest  # the output that hashes the others (m2w-pack --verify)
 
     def run(self, inp, target, extra=()):
         return subprocess.run(self.argv(inp, target) + list(extra), stdout=subprocess.PIPE,
@@ -223,6 +239,61 @@ def drop_entries(cache_root):
                 shutil.rmtree(os.path.join(tdir, key), ignore_errors=True)
 
 
+PACK = None  # m2w-pack, for --verify
+
+
+def verify(manifest):
+    """m2w-pack --verify MANIFEST -> (exit status, output)."""
+    r = subprocess.run([PACK, "--verify", manifest], stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, text=True)
+    return r.returncode, r.stdout.strip()
+
+
+def torn_pair(case, refs, old):
+    """Whether the output set pairs the manifest of one run with a data file
+    (one that differs between the runs) of the other."""
+    files = listing(case.out_dir)
+    man = os.path.relpath(case.manifest, case.out_dir)
+
+    def which(rel):
+        h = sha(files[rel]) if rel in files else None
+        return "old" if h == refs[old].get(rel) else "new" if h == refs[1 - old].get(rel) else None
+    mw = which(man)
+    for rel in set(refs[0]) | set(refs[1]):
+        if rel in (man, "tokenizer.json") or refs[0].get(rel) == refs[1].get(rel):
+            continue
+        if which(rel) != mw:
+            return True
+    return False
+
+
+def sweep_check(case):
+    """Aged temp files of dead processes go on the next run; a live
+    process's and a fresh one stay."""
+    temps = [p for rel, p in listing(case.out_dir).items() if TMP_RE.search(rel)]
+    old = time.time() - 60
+    for p in temps:
+        os.utime(p, (old, old))
+    base = case.manifest
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    planted = {"dead": f"{base}.tmp.{dead.pid}", "live": f"{base}.tmp.{os.getpid()}",
+               "fresh": f"{base}.tmp.{dead.pid + 100000}"}
+    for k, p in planted.items():
+        with open(p, "wb") as f:
+            f.write(b"left by a killed run")
+        if k != "fresh":
+            os.utime(p, (old, old))
+    r = case.run(case.inputs[0], case.target)
+    left = sorted(rel for rel in listing(case.out_dir) if TMP_RE.search(rel))
+    want = sorted(os.path.relpath(planted[k], case.out_dir) for k in ("live", "fresh"))
+    check(r.returncode == 0 and left == want,
+          f"{case.name}: the next run swept {len(temps) + 1} aged temp files of dead processes "
+          f"and kept a live one's and a fresh one (left: {', '.join(left) or 'none'})")
+    for k in ("live", "fresh"):
+        os.unlink(planted[k])
+
+
 def run_case(case, reps, rnd, work, strict_sets):
     refs, times = reference(case, work)
     if refs[0] == refs[1]:
@@ -238,7 +309,7 @@ def run_case(case, reps, rnd, work, strict_sets):
     if r.returncode:
         sys.exit(f"{case.name}: first run failed:\n{r.stdout}")
     n = {"kills": 0, "finished": 0, "old": 0, "new": 0, "mixed": 0, "torn": 0, "stray": 0,
-         "hits": 0, "misses": 0, "in_store": 0}
+         "hits": 0, "misses": 0, "in_store": 0, "torn_pairs": 0, "refused": 0}
     mixed_eg = []
     for i in range(reps):
         old, new = cur, 1 - cur
@@ -270,6 +341,16 @@ def run_case(case, reps, rnd, work, strict_sets):
         if rc == 0 and state != "new":
             check(False, f"{case.name} #{i}: exited 0 but the output is {state}")
         n[state] += 1
+        if case.manifest and not torn:
+            # a manifest beside data of another run is refused; a whole set is not
+            tp = state == "mixed" and torn_pair(case, refs, old)
+            vrc, vout = verify(case.manifest)
+            n["torn_pairs"] += tp
+            n["refused"] += tp and vrc == 1
+            if tp and not (vrc == 1 and "re-run the build" in vout and re.search(r":0x[0-9a-f]+: error:", vout)):
+                check(False, f"{case.name} #{i}: torn pair not refused by --verify (exit {vrc}): {vout}")
+            if not tp and vrc != 0:
+                check(False, f"{case.name} #{i}: --verify refused a {state} set: {vout}")
         if state == "mixed":
             if len(mixed_eg) < 3:
                 mixed_eg.append(f"#{i} after {delay * 1000:.2f} ms, new: {' '.join(classify.newer[:3])}")
@@ -292,6 +373,9 @@ def run_case(case, reps, rnd, work, strict_sets):
           f"{' (' + '; '.join(mixed_eg) + ')' if mixed_eg else ''}, torn {n['torn']}, "
           f"stray {n['stray']}; temp files left {len(temps)}"
           f"{': ' + ', '.join(temps[:4]) + (' ...' if len(temps) > 4 else '') if temps else ''}")
+    if case.manifest:
+        print(f"     --verify: {n['torn_pairs']} sets paired a manifest with another run's data, "
+              f"{n['refused']} refused; every other set accepted")
     if case.cache:
         print(f"     cache: {n['hits']} lookups hit, {n['misses']} missed; {n['in_store']} kills "
               f"landed in a store (left a hidden .tmp dir)")
@@ -307,6 +391,8 @@ def run_case(case, reps, rnd, work, strict_sets):
         check(r.returncode == 0 and state == "new" and not torn and not stray,
               f"{case.name}: with {len(temps)} temp files beside it, a full run of "
               f"{'AB'[k]} writes its reference bytes ({state}, exit {r.returncode})")
+    if case.manifest:
+        sweep_check(case)
     if case.cache:
         nent, bad = cache_entries(case.cache)
         hidden = hidden_cache_dirs(case.cache)
@@ -328,6 +414,61 @@ def run_case(case, reps, rnd, work, strict_sets):
     return n
 
 
+def planted(extract, package, face, gens, work):
+    """An old manifest planted beside a new blob of the same size."""
+    ok = subprocess.run
+    fix = "re-run the build"
+    # m2w-extract: the face detector in NCHW and in source layout (same size)
+    d = os.path.join(work, "planted-extract")
+    os.makedirs(d)
+    blob, man = os.path.join(d, "face.bin"), os.path.join(d, "face.json")
+    for args in ([], ["--layout", "source"]):
+        r = ok([extract, "-q", face, "-o", blob] + args, stdout=subprocess.PIPE,
+               stderr=subprocess.STDOUT, text=True)
+        if r.returncode:
+            sys.exit(f"planted: m2w-extract failed:\n{r.stdout}")
+        if not args:
+            old_man, old_size = open(man, "rb").read(), os.path.getsize(blob)
+            check(verify(man)[0] == 0, "planted: m2w-pack --verify accepts a whole extract pair")
+    check(os.path.getsize(blob) == old_size, f"planted: both layouts give {old_size}-byte blobs")
+    with open(man, "wb") as f:
+        f.write(old_man)
+    vrc, vout = verify(man)
+    check(vrc == 1 and vout.startswith(f"m2w-pack: {blob}:0x0: error:") and fix in vout,
+          f"planted: --verify refuses the old weights.json beside the new blob: {vout}")
+    r = ok([PACK, "-q", man, "-o", os.path.join(d, "packed")], stdout=subprocess.PIPE,
+           stderr=subprocess.STDOUT, text=True)
+    check(r.returncode == 1 and f"{blob}:0x0: error:" in r.stdout and
+          not os.path.exists(os.path.join(d, "packed", "shards.json")),
+          f"planted: m2w-pack refuses to pack the torn pair: {r.stdout.strip()}")
+    dist = os.path.join(d, "dist.json")
+    with open(dist, "w") as f:
+        f.write('{"files": []}\n')
+    src = os.environ.get("M2W_SOURCE_ROOT", os.path.join(os.path.dirname(__file__), "..", ".."))
+    r = ok([sys.executable, package, "pack", "--templates", os.path.join(src, "templates"),
+            "--dist", dist, "--name", "torn", "--version", "1.0.0", "--weights", blob,
+            "--weights", man, "--stage", os.path.join(d, "stage"), "-o", os.path.join(d, "p.tgz")],
+           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    check(r.returncode == 1 and f"{blob}:0x0: error:" in r.stdout and fix in r.stdout and
+          not os.path.exists(os.path.join(d, "p.tgz")),
+          f"planted: m2w-package pack refuses to ship the torn pair: {r.stdout.strip()}")
+    # m2w-pack: two generated GGUFs of one layout, the first one's shards.json
+    d = os.path.join(work, "planted-pack")
+    sj = os.path.join(d, "shards.json")
+    for k, g in enumerate(gens):
+        r = ok([PACK, "-q", g, "-o", d], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        if r.returncode:
+            sys.exit(f"planted: m2w-pack failed:\n{r.stdout}")
+        if k == 0:
+            old_sj = open(sj, "rb").read()
+            check(verify(sj)[0] == 0, "planted: m2w-pack --verify accepts a whole shards.json set")
+    with open(sj, "wb") as f:
+        f.write(old_sj)
+    vrc, vout = verify(sj)
+    check(vrc == 1 and re.match(rf"m2w-pack: {re.escape(d)}/[a-z0-9.]+\.bin:0x[0-9a-f]+: error:", vout)
+          and fix in vout, f"planted: --verify refuses the old shards.json beside new shards: {vout}")
+
+
 def main():
     args = sys.argv[1:]
     if len(args) < 2:
@@ -337,6 +478,10 @@ def main():
     seed = int(args[args.index("--seed") + 1]) if "--seed" in args else 11
     strict = "--strict-sets" in args
     src = os.environ.get("M2W_SOURCE_ROOT", os.path.join(os.path.dirname(__file__), "..", ".."))
+    package = args[args.index("--package") + 1] if "--package" in args else \
+        os.path.join(src, "tools", "m2w-package.py")
+    global PACK
+    PACK = pack
     cache = os.environ.get("M2W_CACHE", "")
     oww = os.path.join(cache, "openwakeword", "package", "models")
     vocab = os.path.join(cache, "llama.cpp", "models")
@@ -366,14 +511,17 @@ def main():
         add("extract", [os.path.join(src, "subprojects/face-detection/face_detection_short_range.tflite"),
                         os.path.join(oww, "embedding_model.onnx")],
             lambda w, i: Case("extract", ex(None), i, os.path.join(w, "out"),
-                              os.path.join(w, "out", "weights.bin")))
+                              os.path.join(w, "out", "weights.bin"),
+                              manifest=os.path.join(w, "out", "weights.json")))
         add("extract-cache", [os.path.join(oww, "melspectrogram.onnx"), os.path.join(oww, "silero_vad.onnx")],
             lambda w, i: Case("extract --cache-dir", ex(None, os.path.join(w, "cache")), i,
                               os.path.join(w, "out"), os.path.join(w, "out", "weights.bin"),
-                              cache=os.path.join(w, "cache")))
+                              cache=os.path.join(w, "cache"),
+                              manifest=os.path.join(w, "out", "weights.json")))
         add("pack-vocab", [os.path.join(vocab, "ggml-vocab-llama-spm.gguf"),
                            os.path.join(vocab, "ggml-vocab-qwen2.gguf")],
-            lambda w, i: Case("pack vocab GGUF", pk(), i, os.path.join(w, "out"), os.path.join(w, "out")))
+            lambda w, i: Case("pack vocab GGUF", pk(), i, os.path.join(w, "out"), os.path.join(w, "out"),
+                              manifest=os.path.join(w, "out", "shards.json")))
         gdir = os.path.join(tmp, "gguf")
         os.makedirs(gdir)
         gens = [os.path.join(gdir, f"gen{k}.gguf") for k in (0, 1)]
@@ -381,7 +529,13 @@ def main():
             gen_gguf(g, seed * 10 + k)
         add("pack-gen", gens,
             lambda w, i: Case("pack generated GGUF", pk(["--max-binding", "4M"]), i,
-                              os.path.join(w, "out"), os.path.join(w, "out")))
+                              os.path.join(w, "out"), os.path.join(w, "out"),
+                              manifest=os.path.join(w, "out", "shards.json")))
+        face = os.path.join(src, "subprojects/face-detection/face_detection_short_range.tflite")
+        if os.path.isfile(face):
+            planted(extract, package, face, gens, tmp)
+        else:
+            skipped.append(f"planted torn pairs ({face} missing)")
         for s in skipped:
             print(f"note: case {s}: skipped")
         if not cases:

@@ -1005,14 +1005,17 @@ static char *strip_npy(const char *s)
 }
 
 static int tol_field(const cJSON *o, const char *key, double *v, bool *has, const char *name,
-	struct m2w_diag *d)
+	const struct m2w_file *f, struct m2w_diag *d)
 {
 	const cJSON *x = cJSON_GetObjectItemCaseSensitive(o, key);
 	if (!x)
 		return 0;
-	if (!cJSON_IsNumber(x) || !(x->valuedouble >= 0) || isinf(x->valuedouble))
-		return m2w_err(d, M2W_NO_OFFSET, "\"%s\": \"%s\" must be a finite number >= 0",
-			name, key);
+	if (!cJSON_IsNumber(x) || !(x->valuedouble >= 0) || isinf(x->valuedouble)) {
+		char at[300];
+		snprintf(at, sizeof at, "%s/%s", name, key);
+		return m2w_err(d, m2w_json_pos(f->data, f->size, at),
+			"\"%s\": \"%s\" must be a finite number >= 0", name, key);
+	}
 	*v = x->valuedouble;
 	*has = true;
 	return 0;
@@ -1034,9 +1037,9 @@ int m2w_check_tols_load(struct m2w_check_tols **out, const char *path, struct m2
 		m2w_file_unmap(&f);
 		return m2w_err(d, off, "not valid JSON");
 	}
-	m2w_file_unmap(&f);
 	if (!cJSON_IsObject(root)) {
 		cJSON_Delete(root);
+		m2w_file_unmap(&f);
 		return m2w_err(d, 0, "tolerances must be a JSON object of checkpoint names");
 	}
 	t = calloc(1, sizeof *t);
@@ -1046,12 +1049,13 @@ int m2w_check_tols_load(struct m2w_check_tols **out, const char *path, struct m2
 	if (!t || !t->e) {
 		free(t);
 		cJSON_Delete(root);
+		m2w_file_unmap(&f);
 		return m2w_err(d, M2W_NO_OFFSET, "out of memory");
 	}
 	cJSON_ArrayForEach(o, root) {
 		if (!cJSON_IsObject(o)) {
-			m2w_err(d, M2W_NO_OFFSET, "\"%s\" must be an object like {\"atol\": 0.01}",
-				o->string);
+			m2w_err(d, m2w_json_pos(f.data, f.size, o->string),
+				"\"%s\" must be an object like {\"atol\": 0.01}", o->string);
 			goto fail;
 		}
 		struct tol_entry *e = !strcmp(o->string, "default") ? &t->def : &t->e[t->n++];
@@ -1059,15 +1063,17 @@ int m2w_check_tols_load(struct m2w_check_tols **out, const char *path, struct m2
 			m2w_err(d, M2W_NO_OFFSET, "out of memory");
 			goto fail;
 		}
-		if (tol_field(o, "atol", &e->atol, &e->has_atol, o->string, d) < 0 ||
-		    tol_field(o, "rtol", &e->rtol, &e->has_rtol, o->string, d) < 0)
+		if (tol_field(o, "atol", &e->atol, &e->has_atol, o->string, &f, d) < 0 ||
+		    tol_field(o, "rtol", &e->rtol, &e->has_rtol, o->string, &f, d) < 0)
 			goto fail;
 	}
 	cJSON_Delete(root);
+	m2w_file_unmap(&f);
 	*out = t;
 	return 0;
 fail:
 	cJSON_Delete(root);
+	m2w_file_unmap(&f);
 	m2w_check_tols_free(t);
 	return -1;
 }
@@ -1310,15 +1316,18 @@ static int read_manifest(struct listing *l, const char *act_dir, char **pathp,
 		m2w_file_unmap(&f);
 		return -1;
 	}
-	m2w_file_unmap(&f);
 	list = cJSON_GetObjectItemCaseSensitive(root, "checkpoints");
 	if (!cJSON_IsArray(list)) {
-		m2w_err(d, M2W_NO_OFFSET, "needs {\"checkpoints\": [\"name\", ...]}");
+		m2w_err(d, m2w_json_pos(f.data, f.size, "checkpoints"),
+			"needs {\"checkpoints\": [\"name\", ...]}");
 		goto out;
 	}
 	cJSON_ArrayForEach(x, list) {
+		char at[48];
+		snprintf(at, sizeof at, "checkpoints/%ld", pos);
 		if (!cJSON_IsString(x) || strchr(x->valuestring, '/')) {
-			m2w_err(d, M2W_NO_OFFSET, "checkpoint %ld is not a plain name string", pos);
+			m2w_err(d, m2w_json_pos(f.data, f.size, at),
+				"checkpoint %ld is not a plain name string", pos);
 			goto out;
 		}
 		char *name = strip_npy(x->valuestring);
@@ -1329,7 +1338,8 @@ static int read_manifest(struct listing *l, const char *act_dir, char **pathp,
 			goto out;
 		}
 		if (e->pos >= 0) {
-			m2w_err(d, M2W_NO_OFFSET, "checkpoint \"%s\" listed twice", e->name);
+			m2w_err(d, m2w_json_pos(f.data, f.size, at), "checkpoint \"%s\" listed twice",
+				e->name);
 			goto out;
 		}
 		e->pos = pos++;
@@ -1338,6 +1348,7 @@ static int read_manifest(struct listing *l, const char *act_dir, char **pathp,
 	rc = 1;
 out:
 	cJSON_Delete(root);
+	m2w_file_unmap(&f);
 	return rc;
 }
 

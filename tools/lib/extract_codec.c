@@ -23,6 +23,7 @@
 #include "extract_int.h"
 
 #if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
 #include <immintrin.h>
 #define XT_X86 1
 #endif
@@ -148,8 +149,15 @@ static int have_f16c(void)
 {
 	static int cached = -1;
 	if (cached < 0) {
-		__builtin_cpu_init();
-		cached = __builtin_cpu_supports("avx") && __builtin_cpu_supports("f16c");
+		/* cpuid, not __builtin_cpu_supports("f16c"), which clang 14 lacks:
+		 * AVX + F16C, and the OS saves the YMM registers (OSXSAVE, XCR0) */
+		unsigned a, b, c, dx, lo, hi;
+		cached = 0;
+		if (__get_cpuid(1, &a, &b, &c, &dx) && (c & bit_AVX) && (c & bit_F16C) &&
+		    (c & bit_OSXSAVE)) {
+			__asm__("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+			cached = (lo & 6u) == 6u;
+		}
 	}
 	return cached;
 }

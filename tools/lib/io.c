@@ -10,16 +10,26 @@
  * sees the old or the new file, never half of one).  Small writes gather
  * in a buffer; large ones are compared or written straight from the
  * caller's memory.
+ *
+ * A tool killed while it writes leaves its PATH.tmp.PID behind (PATH itself
+ * is intact).  Opening an output sweeps them: a sibling PATH.tmp.N whose
+ * process N is gone (kill(N, 0) fails with ESRCH) and that was last
+ * modified more than STALE_TMP_S seconds ago is removed.  A live writer's
+ * temp file (its pid exists, or it is younger) is never touched.
  */
 #define _POSIX_C_SOURCE 200809L
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #define XXH_STATIC_LINKING_ONLY /* XXH3_state_t's size, to embed one */
 #include <xxhash.h>
@@ -34,6 +44,7 @@
 #include "m2w.h"
 
 #define OUT_BUF (1u << 20)
+#define STALE_TMP_S 5 /* a dead writer's temp file this old is swept */
 
 int m2w_file_map(struct m2w_file *f, const char *path, struct m2w_diag *d)
 {
@@ -201,6 +212,42 @@ static int emit(struct m2w_out *o, const char *p, size_t n)
 	return 0;
 }
 
+/* Removes PATH.tmp.N files left by dead processes (see the top). */
+static void sweep_stale_tmp(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	const char *base = slash ? slash + 1 : path;
+	size_t blen = strlen(base);
+	char *dir = slash ? strndup(path, slash == path ? 1 : (size_t)(slash - path)) : strdup(".");
+	DIR *dp = dir ? opendir(dir) : NULL;
+	struct dirent *e;
+	time_t now = time(NULL);
+
+	free(dir);
+	if (!dp)
+		return;
+	while ((e = readdir(dp))) {
+		const char *n = e->d_name, *q = n + blen + 5;
+		struct stat st;
+		char *end;
+		long pid;
+
+		if (strncmp(n, base, blen) || strncmp(n + blen, ".tmp.", 5) || *q < '1' || *q > '9')
+			continue;
+		errno = 0;
+		pid = strtol(q, &end, 10);
+		if (*end || errno || pid > INT_MAX || pid == (long)getpid())
+			continue;
+		if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue; /* alive (or not ours to signal): its writer may still be at it */
+		if (fstatat(dirfd(dp), n, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode) ||
+		    now - st.st_mtime < STALE_TMP_S)
+			continue;
+		unlinkat(dirfd(dp), n, 0);
+	}
+	closedir(dp);
+}
+
 int m2w_out_open(struct m2w_out *o, const char *path, struct m2w_diag *d)
 {
 	size_t n = strlen(path) + 32;
@@ -224,6 +271,7 @@ int m2w_out_open(struct m2w_out *o, const char *path, struct m2w_diag *d)
 		return m2w_err(d, M2W_NO_OFFSET, "out of memory");
 	}
 	snprintf(o->tmp, n, "%s.tmp.%ld", path, (long)getpid());
+	sweep_stale_tmp(path);
 	s->old_fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (s->old_fd >= 0 && (fstat(s->old_fd, &st) < 0 || !S_ISREG(st.st_mode) ||
 	    !(s->cbuf = malloc(OUT_BUF)))) {

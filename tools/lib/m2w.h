@@ -41,6 +41,11 @@ int m2w_err(struct m2w_diag *d, uint64_t off, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /* "file:0xOFF: error: msg" (or "file: error: msg") into buf. */
 void m2w_diag_format(const struct m2w_diag *d, char *buf, size_t n);
+/* The byte offset in a JSON text (one cJSON has accepted) of the value at
+ * PATH, '/'-separated object keys and array indices ("tensors/3/offset");
+ * where a component is missing, the offset of the deepest value found (so
+ * an error about a missing key points at its object). */
+uint64_t m2w_json_pos(const void *text, size_t len, const char *path);
 
 /* ---- cursor: bounded little-endian reads over a byte range ---- */
 

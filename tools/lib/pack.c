@@ -310,6 +310,20 @@ static char *blob_path_for(const char *json)
 	return p;
 }
 
+/* Offset in weights.json of the value at the printf-style path. */
+static uint64_t wj_pos(const struct pk_ctx *x, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static uint64_t wj_pos(const struct pk_ctx *x, const char *fmt, ...)
+{
+	char path[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(path, sizeof path, fmt, ap);
+	va_end(ap);
+	return m2w_json_pos(x->in.data, x->in.size, path);
+}
+
 static int load_weights_json(struct pk_ctx *x, struct m2w_pack_result *r, struct m2w_diag *d)
 {
 	const cJSON *ts, *e;
@@ -320,25 +334,28 @@ static int load_weights_json(struct pk_ctx *x, struct m2w_pack_result *r, struct
 		const char *at = cJSON_GetErrorPtr();
 		const char *b = (const char *)x->in.data;
 		return m2w_err(d, at && b && at >= b && at <= b + x->in.size ? (uint64_t)(at - b)
-			: M2W_NO_OFFSET, "not a GGUF and not valid JSON");
+			: 0, "not a GGUF and not valid JSON");
 	}
 	ts = cJSON_GetObjectItemCaseSensitive(x->wj, "tensors");
 	if (!cJSON_IsArray(ts))
-		return m2w_err(d, M2W_NO_OFFSET, "not a weights.json manifest: no \"tensors\" array");
+		return m2w_err(d, wj_pos(x, "tensors"), "not a weights.json manifest: no \"tensors\" array");
 	bp = x->o->blob ? strdup(x->o->blob) : blob_path_for(x->input);
 	if (!bp)
 		return m2w_err(d, M2W_NO_OFFSET, "out of memory");
 	struct m2w_diag bd;
 	m2w_diag_init(&bd, bp);
 	if (m2w_file_map(&x->blob, bp, &bd) < 0) {
-		m2w_err(d, M2W_NO_OFFSET, "blob %s: %s", bp, bd.msg);
+		m2w_err(d, wj_pos(x, "bytes"), "blob %s: %s", bp, bd.msg);
 		free(bp);
 		return -1;
 	}
 	r->deps[r->ndeps++] = bp;
 	uint64_t want;
-	if (json_u64(cJSON_GetObjectItemCaseSensitive(x->wj, "bytes"), &want) && want != x->blob.size)
-		return m2w_err(d, M2W_NO_OFFSET, "blob %s has %zu bytes, the manifest says %llu",
+	const cJSON *jb = cJSON_GetObjectItemCaseSensitive(x->wj, "bytes");
+	if (jb && !json_u64(jb, &want))
+		return m2w_err(d, wj_pos(x, "bytes"), "\"bytes\" must be a whole number of at most 2^53");
+	if (jb && want != x->blob.size)
+		return m2w_err(d, wj_pos(x, "bytes"), "blob %s has %zu bytes, the manifest says %llu",
 			bp, x->blob.size, (unsigned long long)want);
 	x->map_base = x->blob.data;
 
@@ -353,33 +370,42 @@ static int load_weights_json(struct pk_ctx *x, struct m2w_pack_result *r, struct
 		if (!nm || !dt || !cJSON_IsArray(sh) ||
 		    !json_u64(cJSON_GetObjectItemCaseSensitive(e, "offset"), &off) ||
 		    !json_u64(cJSON_GetObjectItemCaseSensitive(e, "bytes"), &bytes))
-			return m2w_err(d, M2W_NO_OFFSET,
-				"tensor %zu: needs name, shape, dtype, offset and bytes", idx);
+			return m2w_err(d, wj_pos(x, "tensors/%zu", idx),
+				"tensor %zu: needs name, shape, dtype, offset and bytes (whole numbers "
+				"of at most 2^53)", idx);
 		ty = dtype_by_name(dt);
 		if (!m2w_dtype_size(ty) || ty == M2W_DT_I4 || ty == M2W_DT_U4 || ty == M2W_DT_C64 ||
 		    ty == M2W_DT_C128)
-			return m2w_err(d, M2W_NO_OFFSET, "tensor '%s': dtype %s is not supported "
+			return m2w_err(d, wj_pos(x, "tensors/%zu/dtype", idx),
+				"tensor '%s': dtype %s is not supported "
 				"(f32 f16 bf16 f64 and 8- to 64-bit integers and bool are)", nm, dt);
+		for (size_t k = 0; k < x->n; k++)
+			if (!strcmp(x->t[k].name, nm))
+				return m2w_err(d, wj_pos(x, "tensors/%zu/name", idx),
+					"tensor name '%s' is listed twice (tensors %zu and %zu)", nm, k, idx);
 		struct pk_tensor *t = add_tensor(x, d);
 		if (!t)
 			return -1;
 		if (!(t->name = strdup(nm)))
 			return m2w_err(d, M2W_NO_OFFSET, "out of memory");
 		if (cJSON_GetArraySize(sh) > M2W_MAX_DIMS)
-			return m2w_err(d, M2W_NO_OFFSET, "tensor '%s' has %d dims, limit %d", nm,
+			return m2w_err(d, wj_pos(x, "tensors/%zu/shape", idx),
+				"tensor '%s' has %d dims, limit %d", nm,
 				cJSON_GetArraySize(sh), M2W_MAX_DIMS);
 		cJSON_ArrayForEach(dim, sh) {
 			uint64_t v;
 			if (!json_u64(dim, &v) || !m2w_mul_u64(nelem, v, &nelem))
-				return m2w_err(d, M2W_NO_OFFSET, "tensor '%s': bad shape", nm);
+				return m2w_err(d, wj_pos(x, "tensors/%zu/shape/%d", idx, t->ndim),
+					"tensor '%s': bad shape (dims are whole numbers, product under 2^64)", nm);
 			t->shape[t->ndim++] = v;
 		}
 		size_t es = m2w_dtype_size(ty);
 		if (!m2w_mul_u64(nelem, es, &need) || need != bytes)
-			return m2w_err(d, M2W_NO_OFFSET, "tensor '%s': %llu bytes, its shape and dtype "
-				"need %llu", nm, (unsigned long long)bytes, (unsigned long long)need);
+			return m2w_err(d, wj_pos(x, "tensors/%zu/bytes", idx),
+				"tensor '%s': %llu bytes, its shape and dtype need %llu", nm, (unsigned long long)bytes, (unsigned long long)need);
 		if (off > x->blob.size || bytes > x->blob.size - off)
-			return m2w_err(d, M2W_NO_OFFSET, "tensor '%s' ends at %llu, past the blob's %zu bytes",
+			return m2w_err(d, wj_pos(x, "tensors/%zu/offset", idx),
+				"tensor '%s' ends at %llu, past the blob's %zu bytes",
 				nm, (unsigned long long)(off + bytes), x->blob.size);
 		t->nelem = nelem;
 		t->row = t->ndim ? t->shape[t->ndim - 1] : 1;

@@ -10,6 +10,7 @@
 #define _DEFAULT_SOURCE
 #include <cjson/cJSON.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,6 +61,8 @@ static void reason(struct m2w_diag *d, const char *path)
 
 struct up {
 	const char *mpath;
+	const struct m2w_file *mf; /* shards.json's text, for error offsets */
+	char at[96];               /* JSON path of the chunk being read */
 	struct m2w_file shard;
 	uint64_t base;           /* the shard's offset in its file */
 	uint64_t shard_bytes;
@@ -70,6 +73,20 @@ struct up {
 	uint8_t *out;
 };
 
+/* Offset in shards.json of the value at the printf-style path. */
+static uint64_t jpos(const struct m2w_file *mf, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static uint64_t jpos(const struct m2w_file *mf, const char *fmt, ...)
+{
+	char path[160];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(path, sizeof path, fmt, ap);
+	va_end(ap);
+	return m2w_json_pos(mf->data, mf->size, path);
+}
+
 /* Rows [row0, row0 + rows) stored at off (relative to the shard). */
 static int chunk(struct up *u, uint64_t off, uint64_t bytes, uint64_t row0, uint64_t rows,
 	struct m2w_diag *d)
@@ -78,17 +95,17 @@ static int chunk(struct up *u, uint64_t off, uint64_t bytes, uint64_t row0, uint
 
 	if (!m2w_mul_u64(rows, u->row, &elems) || !m2w_add_u64(row0 * u->row, elems, &end) ||
 	    end > u->nelem || elems % u->uelems)
-		return m2w_err(d, M2W_NO_OFFSET, "%s: chunk rows %llu+%llu outside the tensor",
-			u->mpath, (unsigned long long)row0, (unsigned long long)rows);
+		return m2w_err(d, jpos(u->mf, "%s/rows", u->at), "chunk rows %llu+%llu outside the tensor",
+			(unsigned long long)row0, (unsigned long long)rows);
 	units = elems / u->uelems;
 	if (!m2w_mul_u64(units, u->ubytes, &need) || need != bytes)
-		return m2w_err(d, M2W_NO_OFFSET, "%s: chunk of %llu rows has %llu bytes, needs %llu",
-			u->mpath, (unsigned long long)rows, (unsigned long long)bytes,
+		return m2w_err(d, jpos(u->mf, "%s/bytes", u->at), "chunk of %llu rows has %llu bytes, needs %llu",
+			(unsigned long long)rows, (unsigned long long)bytes,
 			(unsigned long long)need);
 	if (off > u->shard_bytes || bytes > u->shard_bytes - off ||
 	    u->base + off + bytes > u->shard.size)
-		return m2w_err(d, M2W_NO_OFFSET, "%s: bytes %llu..%llu lie outside the shard",
-			u->mpath, (unsigned long long)off, (unsigned long long)(off + bytes));
+		return m2w_err(d, jpos(u->mf, "%s/offset", u->at), "bytes %llu..%llu lie outside the shard",
+			(unsigned long long)off, (unsigned long long)(off + bytes));
 	if (!bytes)
 		return 0;
 	const uint8_t *src = u->shard.data + u->base + off;
@@ -129,17 +146,25 @@ int m2w_pack_unpack(const char *dir, const char *name, const char *npy, struct m
 	if (!mpath)
 		return m2w_err(d, M2W_NO_OFFSET, "out of memory");
 	u.mpath = mpath;
+	u.mf = &mf;
+	/* errors name shards.json (d->file outlives mpath) */
+	static char mfile[4096];
+	snprintf(mfile, sizeof mfile, "%s", mpath);
+	d->file = mfile;
 	if (m2w_file_map(&mf, mpath, d) < 0) {
 		reason(d, mpath);
 		goto out;
 	}
 	if (!(j = cJSON_ParseWithLength((const char *)mf.data, mf.size))) {
-		m2w_err(d, M2W_NO_OFFSET, "%s: not valid JSON", mpath);
+		const char *at = cJSON_GetErrorPtr(), *b = (const char *)mf.data;
+		m2w_err(d, at && b && at >= b && at <= b + mf.size ? (uint64_t)(at - b) : 0,
+			"not valid JSON");
 		goto out;
 	}
 	const cJSON *ts = item(j, "tensors"), *sh = item(j, "shards"), *t = NULL;
 	if (!cJSON_IsArray(ts) || !cJSON_IsArray(sh)) {
-		m2w_err(d, M2W_NO_OFFSET, "%s: not an m2w-pack manifest", mpath);
+		m2w_err(d, jpos(&mf, cJSON_IsArray(ts) ? "shards" : "tensors"),
+			"not an m2w-pack manifest (needs \"tensors\" and \"shards\" arrays)");
 		goto out;
 	}
 	const char *want = name;
@@ -151,26 +176,29 @@ int m2w_pack_unpack(const char *dir, const char *name, const char *npy, struct m
 		t = NULL;
 	}
 	if (!t || item(t, "alias")) {
-		m2w_err(d, M2W_NO_OFFSET, "%s: no tensor '%s'%s", mpath, want,
+		m2w_err(d, jpos(&mf, "tensors"), "no tensor '%s'%s", want,
 			want != name ? " (alias target)" : "");
 		goto out;
 	}
 
 	uint64_t si, off, bytes, shape[M2W_MAX_DIMS];
-	int ndim = 0;
+	int ndim = 0, ti = 0;
+	for (const cJSON *e = ts->child; e && e != t; e = e->next)
+		ti++;
 	const cJSON *dim, *sj = item(t, "shape");
 	const char *dt = cJSON_GetStringValue(item(t, "dtype"));
 	if (!ju64(item(t, "shard"), &si) || !ju64(item(t, "offset"), &off) ||
 	    !ju64(item(t, "bytes"), &bytes) || !cJSON_IsArray(sj) || !dt ||
 	    cJSON_GetArraySize(sj) > M2W_MAX_DIMS || si >= (uint64_t)cJSON_GetArraySize(sh)) {
-		m2w_err(d, M2W_NO_OFFSET, "%s: tensor '%s' lacks shard, offset, bytes, shape or dtype",
-			mpath, want);
+		m2w_err(d, jpos(&mf, "tensors/%d", ti), "tensor '%s' lacks shard, offset, bytes, shape "
+			"or dtype (or its shard index is past the shards)", want);
 		goto out;
 	}
 	u.nelem = 1;
 	cJSON_ArrayForEach(dim, sj) {
 		if (!ju64(dim, &shape[ndim]) || !m2w_mul_u64(u.nelem, shape[ndim], &u.nelem)) {
-			m2w_err(d, M2W_NO_OFFSET, "%s: tensor '%s' has a bad shape", mpath, want);
+			m2w_err(d, jpos(&mf, "tensors/%d/shape/%d", ti, ndim), "tensor '%s' has a bad shape",
+				want);
 			goto out;
 		}
 		ndim++;
@@ -187,13 +215,14 @@ int m2w_pack_unpack(const char *dir, const char *name, const char *npy, struct m
 		u.odt = dtype_named(dt);
 		u.kind = 3, u.uelems = 1, u.ubytes = m2w_dtype_size(u.odt);
 		if (!u.ubytes || u.odt == M2W_DT_STRING) {
-			m2w_err(d, M2W_NO_OFFSET, "%s: tensor '%s' has unknown dtype %s", mpath, want, dt);
+			m2w_err(d, jpos(&mf, "tensors/%d/dtype", ti), "tensor '%s' has unknown dtype %s",
+				want, dt);
 			goto out;
 		}
 	}
 	if (u.row % u.uelems) {
-		m2w_err(d, M2W_NO_OFFSET, "%s: tensor '%s': rows of %llu are not whole %s blocks",
-			mpath, want, (unsigned long long)u.row, dt);
+		m2w_err(d, jpos(&mf, "tensors/%d/shape", ti), "tensor '%s': rows of %llu are not whole "
+			"%s blocks", want, (unsigned long long)u.row, dt);
 		goto out;
 	}
 
@@ -201,8 +230,8 @@ int m2w_pack_unpack(const char *dir, const char *name, const char *npy, struct m
 	const char *file = cJSON_GetStringValue(item(s, "file"));
 	if (!file || strchr(file, '/') || !strcmp(file, "..") || !ju64(item(s, "offset"), &u.base) ||
 	    !ju64(item(s, "bytes"), &u.shard_bytes)) {
-		m2w_err(d, M2W_NO_OFFSET, "%s: shard %llu lacks a plain file name, offset or bytes",
-			mpath, (unsigned long long)si);
+		m2w_err(d, jpos(&mf, "shards/%llu", (unsigned long long)si),
+			"shard %llu lacks a plain file name, offset or bytes", (unsigned long long)si);
 		goto out;
 	}
 	/* the shard lies beside the manifest */
@@ -216,35 +245,46 @@ int m2w_pack_unpack(const char *dir, const char *name, const char *npy, struct m
 	strcpy(spath + dl, file);
 	if (m2w_file_map(&u.shard, spath, d) < 0) {
 		reason(d, spath);
+		d->off = jpos(&mf, "shards/%llu/file", (unsigned long long)si);
 		goto out;
 	}
 	if (u.base > u.shard.size || u.shard_bytes > u.shard.size - u.base) {
-		m2w_err(d, M2W_NO_OFFSET, "%s: shard %s is %zu bytes, the manifest says %llu at %llu",
-			mpath, spath, u.shard.size, (unsigned long long)u.shard_bytes,
+		m2w_err(d, jpos(&mf, "shards/%llu/bytes", (unsigned long long)si),
+			"shard %s is %zu bytes, the manifest says %llu at %llu", spath, u.shard.size, (unsigned long long)u.shard_bytes,
 			(unsigned long long)u.base);
 		goto out;
 	}
-	uint64_t obytes;
+	/* the stored units must fit in the shard before the output is allocated */
+	uint64_t obytes, sbytes;
+	if (!m2w_mul_u64(u.nelem / u.uelems, u.ubytes, &sbytes) || sbytes > u.shard_bytes) {
+		m2w_err(d, jpos(&mf, "tensors/%d/shape", ti), "tensor '%s': %llu elements need more "
+			"than the shard's %llu bytes", want, (unsigned long long)u.nelem,
+			(unsigned long long)u.shard_bytes);
+		goto out;
+	}
 	if (!m2w_mul_u64(u.nelem, m2w_dtype_size(u.odt), &obytes) || obytes > SIZE_MAX ||
 	    !(u.out = malloc(obytes ? (size_t)obytes : 1))) {
-		m2w_err(d, M2W_NO_OFFSET, "tensor '%s': cannot hold %llu elements", want,
-			(unsigned long long)u.nelem);
+		m2w_err(d, jpos(&mf, "tensors/%d/shape", ti), "tensor '%s': cannot hold %llu elements",
+			want, (unsigned long long)u.nelem);
 		goto out;
 	}
 
 	const cJSON *cs = item(t, "chunks"), *c;
 	uint64_t rows = u.row ? u.nelem / u.row : 0, next = 0;
 	if (!cs) {
+		snprintf(u.at, sizeof u.at, "tensors/%d", ti);
 		if (chunk(&u, off, bytes, 0, rows, d) < 0)
 			goto out;
 		next = rows;
 	} else {
+		int ci = 0;
 		cJSON_ArrayForEach(c, cs) {
 			uint64_t co, cb, r0, nr;
+			snprintf(u.at, sizeof u.at, "tensors/%d/chunks/%d", ti, ci++);
 			if (!ju64(item(c, "offset"), &co) || !ju64(item(c, "bytes"), &cb) ||
 			    !ju64(item(c, "row"), &r0) || !ju64(item(c, "rows"), &nr) || r0 != next) {
-				m2w_err(d, M2W_NO_OFFSET, "%s: tensor '%s': chunks must list offset, bytes, "
-					"row and rows, in row order", mpath, want);
+				m2w_err(d, jpos(&mf, "%s", u.at), "tensor '%s': chunks must list offset, "
+					"bytes, row and rows, in row order", want);
 				goto out;
 			}
 			if (chunk(&u, co, cb, r0, nr, d) < 0)
@@ -253,7 +293,7 @@ int m2w_pack_unpack(const char *dir, const char *name, const char *npy, struct m
 		}
 	}
 	if (next != rows) {
-		m2w_err(d, M2W_NO_OFFSET, "%s: tensor '%s': chunks cover %llu of %llu rows", mpath,
+		m2w_err(d, jpos(&mf, "tensors/%d", ti), "tensor '%s': chunks cover %llu of %llu rows",
 			want, (unsigned long long)next, (unsigned long long)rows);
 		goto out;
 	}

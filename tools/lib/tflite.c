@@ -442,9 +442,11 @@ static int parse_model(struct parser *ps)
 {
 	struct m2w_tflite *m = ps->m;
 	struct m2w_fb_table root, sub;
-	struct m2w_fb_vec cv, sv, bv, mv, gv;
+	struct m2w_fb_vec cv, sv, bv, mv, gv, mbv;
 
+	/* metadata_buffer (deprecated, [int]) is not used, but its bounds are checked */
 	if (m2w_fb_root(&ps->fb, "TFL3", &root) ||
+		table_vec(ps, &root, MODEL_METADATA_BUFFER, &mbv) ||
 		m2w_fb_u32(&ps->fb, &root, MODEL_VERSION, 0, &m->version) ||
 		str(ps, &root, MODEL_DESCRIPTION, &m->description) ||
 		table_vec(ps, &root, MODEL_OPCODES, &cv) || table_vec(ps, &root, MODEL_SUBGRAPHS, &sv) ||
