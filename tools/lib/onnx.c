@@ -45,10 +45,16 @@
 #ifndef M2W_ONNX_MAX_RANK
 #define M2W_ONNX_MAX_RANK 64 /* dims of one tensor or shape */
 #endif
-/* The tree may take at most this many bytes per file byte (plus the
- * floor): a file of empty messages cannot make us allocate gigabytes. */
+/* The tree may take at most this many bytes per file byte, and never more
+ * than the file's size plus M2W_ONNX_TREE_CAP, plus the floor: a file of
+ * empty messages cannot make us allocate gigabytes, and whatever the file,
+ * the tree stays within its size + a fixed bound (72 MiB by default: a graph
+ * of some 150,000 nodes; weights are views into the file, not copies). */
 #ifndef M2W_ONNX_TREE_RATIO
 #define M2W_ONNX_TREE_RATIO 32
+#endif
+#ifndef M2W_ONNX_TREE_CAP
+#define M2W_ONNX_TREE_CAP ((size_t)64 << 20)
 #endif
 #ifndef M2W_ONNX_TREE_FLOOR
 #define M2W_ONNX_TREE_FLOOR (8u << 20)
@@ -1356,9 +1362,11 @@ static struct m2w_onnx_model *model_new(const uint8_t *p, size_t n, const char *
 	}
 	m->base = p;
 	m->size = n;
-	m->arena->budget = n > (SIZE_MAX - M2W_ONNX_TREE_FLOOR) / M2W_ONNX_TREE_RATIO
-		? SIZE_MAX
-		: n * M2W_ONNX_TREE_RATIO + M2W_ONNX_TREE_FLOOR;
+	/* min(32 n, n + cap) + floor; n + cap first, so nothing overflows */
+	size_t capped = n > SIZE_MAX - M2W_ONNX_TREE_CAP - M2W_ONNX_TREE_FLOOR ? SIZE_MAX - M2W_ONNX_TREE_FLOOR
+									     : n + M2W_ONNX_TREE_CAP;
+	m->arena->budget = (n <= capped / M2W_ONNX_TREE_RATIO ? n * M2W_ONNX_TREE_RATIO : capped) +
+			   M2W_ONNX_TREE_FLOOR;
 	*c = (struct ctx){.base = p, .size = n, .d = d, .arena = m->arena};
 	return m;
 }
