@@ -71,6 +71,7 @@
  *                 llama.cpp's defaults], "metadata": {every scalar
  *                 "<arch>.*" key} },                        GGUF only
  *     "tokenizer": "tokenizer.json",                        when written
+ *     "tokenizer_xxh3": "<16 hex>",                         its xxh3 (--verify)
  *     "shards": [ {"name": "other" | "layer.N", "layer": N, "file",
  *                  "offset", "bytes", "xxh3"} ],             file byte range
  *     "tensors": [ {"name", "shard": index, "offset", "bytes", "shape",
@@ -336,6 +337,26 @@ static int verify_manifest(const char *manifest, const char *blob, bool lenient,
 				"the two were written by different runs (a build killed between them); "
 				"fix: re-run the build", df.size, manifest, (unsigned long long)prev_end);
 			goto out;
+		}
+		/* the tokenizer, whole, when the manifest records its hash */
+		const char *tok = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "tokenizer"));
+		const char *tok_xxh3 = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "tokenizer_xxh3"));
+		if (tok && tok_xxh3) {
+			if (!*tok || strchr(tok, '/') || tok[0] == '.') {
+				m2w_err(d, m2w_json_pos(mf.data, mf.size, "tokenizer"),
+					"\"tokenizer\" is not a plain file name");
+				goto out;
+			}
+			m2w_file_unmap(&df);
+			free(*hold);
+			if (!(*hold = sibling(manifest, tok))) {
+				m2w_err(d, M2W_NO_OFFSET, "out of memory");
+				goto out;
+			}
+			d->file = *hold;
+			if (m2w_file_map(&df, *hold, d) < 0 ||
+			    verify_range(&df, 0, df.size, tok_xxh3, true, manifest, d) < 0)
+				goto out;
 		}
 		rc = 0;
 	} else if (cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(j, "tensors")) &&

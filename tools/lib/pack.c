@@ -1030,7 +1030,7 @@ static const char *base_name(const char *p)
 	return s ? s + 1 : p;
 }
 
-static int write_manifest(struct pk_ctx *x, const char *dir, bool tokenizer,
+static int write_manifest(struct pk_ctx *x, const char *dir, const char *tokenizer_xxh3,
 	struct m2w_pack_result *r, struct m2w_diag *d)
 {
 	cJSON *j = cJSON_CreateObject(), *a, *l;
@@ -1070,8 +1070,12 @@ static int write_manifest(struct pk_ctx *x, const char *dir, bool tokenizer,
 		"f32 / f16 / integers: little-endian elements in row-major order of shape");
 	if (x->is_gguf)
 		cJSON_AddItemToObject(j, "config", config_json(x));
-	if (tokenizer)
+	if (tokenizer_xxh3) {
+		/* its hash, so `m2w-pack --verify` finds an old tokenizer.json
+		 * beside a newer shards.json (a build killed between the two) */
 		cJSON_AddStringToObject(j, "tokenizer", "tokenizer.json");
+		cJSON_AddStringToObject(j, "tokenizer_xxh3", tokenizer_xxh3);
+	}
 
 	a = cJSON_AddArrayToObject(j, "shards");
 	for (size_t s = 0; s < x->ns; s++) {
@@ -1199,6 +1203,7 @@ int m2w_pack(const char *input, const char *dir, const struct m2w_pack_opts *o,
 	struct pk_ctx x;
 	int rc = -1;
 	bool tok = false;
+	char tok_hash[17] = "";
 
 	memset(r, 0, sizeof *r);
 	memset(&x, 0, sizeof x);
@@ -1252,13 +1257,18 @@ int m2w_pack(const char *input, const char *dir, const struct m2w_pack_opts *o,
 			goto out;
 		}
 		int t = m2w_tokenizer_write(&x.g, tp, &changed, d);
+		struct m2w_file tf;
+		if (t >= 0 && (t = m2w_file_map(&tf, tp, d)) >= 0) {
+			m2w_xxh3_hex(m2w_xxh3(tf.data ? tf.data : (const uint8_t *)"", tf.size), tok_hash);
+			m2w_file_unmap(&tf);
+		}
 		free(tp);
 		if (t < 0)
 			goto out;
 		r->nchanged += changed;
 		tok = r->tokenizer = true;
 	}
-	if (write_manifest(&x, dir, tok, r, d) < 0)
+	if (write_manifest(&x, dir, tok ? tok_hash : NULL, r, d) < 0)
 		goto out;
 	r->nshards = x.ns;
 	rc = 0;
