@@ -144,25 +144,25 @@ static struct m2w_cache *cache_open(const char *dir, const char *model, const ch
 	return c;
 }
 
-static cJSON *read_names(const char *path, struct m2w_diag *d)
+/* The map, parsed; *f stays mapped (the caller unmaps it) so that later
+ * errors about a key can give its offset. */
+static cJSON *read_names(const char *path, struct m2w_file *f, struct m2w_diag *d)
 {
-	struct m2w_file f;
 	cJSON *j;
 
-	if (m2w_file_map(&f, path, d))
+	if (m2w_file_map(f, path, d))
 		return NULL;
-	j = cJSON_ParseWithLength((const char *)f.data, f.size);
+	j = cJSON_ParseWithLength((const char *)f->data, f->size);
 	if (!j) {
 		const char *at = cJSON_GetErrorPtr();
-		m2w_err(d, at && f.data && at >= (const char *)f.data && at <= (const char *)f.data + f.size
-				? (uint64_t)(at - (const char *)f.data) : M2W_NO_OFFSET,
+		m2w_err(d, at && f->data && at >= (const char *)f->data && at <= (const char *)f->data + f->size
+				? (uint64_t)(at - (const char *)f->data) : M2W_NO_OFFSET,
 			"not valid JSON");
 	} else if (!cJSON_IsObject(j)) {
 		m2w_err(d, 0, "the names map must be a JSON object {\"old\": \"new\"}");
 		cJSON_Delete(j);
 		j = NULL;
 	}
-	m2w_file_unmap(&f);
 	return j;
 }
 
@@ -243,6 +243,7 @@ int main(int argc, char **argv)
 	const char *model = argv[optind];
 	struct m2w_diag d;
 	cJSON *map = NULL;
+	struct m2w_file names_file = {0};
 	struct m2w_extract_result r = {0};
 	struct m2w_cache *cache = NULL;
 	char *mpath = NULL;
@@ -262,11 +263,13 @@ int main(int argc, char **argv)
 	}
 	if (names) {
 		m2w_diag_init(&d, names);
-		if (!(map = read_names(names, &d))) {
+		if (!(map = read_names(names, &names_file, &d))) {
 			rc = fail(&d);
 			goto out;
 		}
 		o.names = map;
+		o.names_text = (const char *)names_file.data;
+		o.names_len = names_file.size;
 	}
 	m2w_diag_init(&d, model);
 
@@ -350,6 +353,7 @@ out:
 	m2w_cache_free(cache);
 	free(mpath);
 	cJSON_Delete(map);
+	m2w_file_unmap(&names_file);
 	free(only);
 	return rc;
 }

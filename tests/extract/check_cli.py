@@ -150,11 +150,13 @@ def main():
            f"--names renames: {r.stderr}")
     json.dump({"conv.weight": "a", "nope": "b"}, open(names, "w"))
     r = run(exe, model, "-o", j("n.bin"), "--names", names)
-    expect(r.returncode == 1 and "'nope'" in r.stderr and "names.json" in r.stderr,
-           f"--names unknown key is an error: {r.stderr}")
+    at = json.dumps({"conv.weight": "a", "nope": "b"}).index('"nope"')
+    expect(r.returncode == 1 and "'nope'" in r.stderr and f"names.json:{at:#x}: error:" in r.stderr,
+           f"--names unknown key is an error at the key's offset ({at:#x}): {r.stderr}")
     json.dump({"conv.weight": "fc.weight"}, open(names, "w"))
     r = run(exe, model, "-o", j("n.bin"), "--names", names)
-    expect(r.returncode == 1 and "would both be named" in r.stderr, f"--names clash is an error: {r.stderr}")
+    expect(r.returncode == 1 and "would both be named" in r.stderr and "names.json:0x1: error:" in r.stderr,
+           f"--names clash is an error at the key that makes the clash: {r.stderr}")
     open(names, "w").write("{bad json")
     expect(run(exe, model, "-o", j("n.bin"), "--names", names).returncode == 1, "--names bad JSON: exit 1")
 

@@ -273,6 +273,40 @@ static bool is_float_codec(const struct xt_tensor *t)
 		return true;
 	}
 }
+/* An error about the --names map, at KEY's place in its text (the quoted
+ * key followed by ':'), when the tool kept the text. */
+static int names_err(struct m2w_diag *d, const struct m2w_extract_opts *o, const char *key, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static int names_err(struct m2w_diag *d, const struct m2w_extract_opts *o, const char *key, const char *fmt, ...)
+{
+	char msg[sizeof d->msg];
+	uint64_t off = M2W_NO_OFFSET;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	if (o->names_text) {
+		off = 0;
+		size_t kn = key ? strlen(key) : 0;
+		for (size_t i = 0; key && i + kn + 2 <= o->names_len; i++) {
+			if (o->names_text[i] != '"' || memcmp(o->names_text + i + 1, key, kn) ||
+			    o->names_text[i + 1 + kn] != '"')
+				continue;
+			size_t j = i + kn + 2;
+			while (j < o->names_len && strchr(" \t\r\n", o->names_text[j]))
+				j++;
+			if (j < o->names_len && o->names_text[j] == ':') {
+				off = i;
+				break;
+			}
+		}
+	}
+	if (o->names_path)
+		d->file = o->names_path;
+	return m2w_err(d, off, "%s", msg);
+}
+
 
 static int name_tensors(struct xt_ctx *x, struct m2w_diag *d)
 {
@@ -313,22 +347,20 @@ static int name_tensors(struct xt_ctx *x, struct m2w_diag *d)
 	for (size_t i = 0; i < x->n; i++)
 		x->t[i].name = NULL;
 	if (o && o->names) {
-		const char *map = o->names_path ? o->names_path : "names map";
 		if (!cJSON_IsObject(o->names)) {
-			m2w_err(d, M2W_NO_OFFSET, "%s: the names map must be a JSON object {\"old\": \"new\"}", map);
+			names_err(d, o, NULL, "the names map must be a JSON object {\"old\": \"new\"}");
 			goto out;
 		}
 		const cJSON *kv;
 		cJSON_ArrayForEach(kv, o->names) {
 			size_t idx;
 			if (!cJSON_IsString(kv) || !kv->valuestring[0]) {
-				m2w_err(d, M2W_NO_OFFSET, "%s: the new name for '%s' must be a non-empty string",
-					map, kv->string);
+				names_err(d, o, kv->string, "the new name for '%s' must be a non-empty string",
+					kv->string);
 				goto out;
 			}
 			if (!sm_get(&seen, kv->string, &idx)) {
-				m2w_err(d, M2W_NO_OFFSET, "%s: key '%s' names no tensor of %s", map, kv->string,
-					x->path);
+				names_err(d, o, kv->string, "key '%s' names no tensor of %s", kv->string, x->path);
 				goto out;
 			}
 			free(x->t[idx].name);
@@ -349,9 +381,18 @@ static int name_tensors(struct xt_ctx *x, struct m2w_diag *d)
 	for (size_t i = 0; i < x->n; i++) {
 		size_t j;
 		if (sm_get(&seen, x->t[i].name, &j)) {
-			m2w_err(d, M2W_NO_OFFSET, "%s: tensors '%s' and '%s' would both be named '%s'",
-				o && o->names_path ? o->names_path : "names map", x->t[j].uname, x->t[i].uname,
-				x->t[i].name);
+			if (o && o->names) {
+				const cJSON *kv;
+				const char *key = NULL; /* the map entry that made the second name */
+				cJSON_ArrayForEach(kv, o->names)
+					if (cJSON_IsString(kv) && !strcmp(kv->valuestring, x->t[i].name))
+						key = kv->string;
+				names_err(d, o, key, "tensors '%s' and '%s' would both be named '%s'",
+					x->t[j].uname, x->t[i].uname, x->t[i].name);
+			} else {
+				m2w_err(d, M2W_NO_OFFSET, "tensors '%s' and '%s' would both be named '%s'",
+					x->t[j].uname, x->t[i].uname, x->t[i].name);
+			}
 			goto out;
 		}
 		sm_put(&seen, x->t[i].name, i);

@@ -30,6 +30,8 @@ struct m2w_extract_opts {
 	size_t nonly;
 	const cJSON *names;        /* {"old": "new"}, or NULL */
 	const char *names_path;    /* for messages about the map */
+	const char *names_text;    /* the map's JSON text (offsets in messages), */
+	size_t names_len;          /* or NULL */
 	const char *manifest;      /* manifest path; NULL = beside the blob */
 	void (*warn)(void *ctx, const char *msg);
 	void *warn_ctx;
