@@ -26,6 +26,8 @@ usage: run.py M2W_INSPECT [--extract M2W_EXTRACT] [--sweep SEED_FILE...] [--quic
 """
 import os, random, re, struct, subprocess, sys, tempfile
 
+from gguf_walk import gguf_fields  # beside this script
+
 here = os.path.dirname(os.path.abspath(__file__))
 inspect = sys.argv[1]
 args = sys.argv[2:]
@@ -110,68 +112,6 @@ for line in open(expect):
 print(f'{nfix} hand-made fixtures checked')
 
 # ---- GGUF structure, for structure-aware variants ----
-def gguf_fields(data):
-    """[(offset, width, kind)] of every count/length/type/dim/offset field,
-    in file order, as far as the file parses (stops quietly at the end)."""
-    fields = []
-    pos = 0
-
-    def u(w, kind):
-        nonlocal pos
-        if pos + w > len(data):
-            raise EOFError
-        v = int.from_bytes(data[pos:pos + w], 'little')
-        fields.append((pos, w, kind))
-        pos += w
-        return v
-
-    def string(kind='strlen'):
-        nonlocal pos
-        n = u(8, kind)
-        if pos + n > len(data):
-            raise EOFError
-        pos += n
-
-    sizes = {0: 1, 1: 1, 2: 2, 3: 2, 4: 4, 5: 4, 6: 4, 7: 1, 10: 8, 11: 8, 12: 8}
-
-    def value(t):
-        nonlocal pos
-        if t == 8:
-            string('value strlen')
-        elif t == 9:
-            et = u(4, 'array type')
-            n = u(8, 'array count')
-            for _ in range(n):
-                value(et)
-        elif t in sizes:
-            if pos + sizes[t] > len(data):
-                raise EOFError
-            pos += sizes[t]
-        else:
-            raise EOFError
-
-    try:
-        if data[:4] != b'GGUF':
-            return []
-        pos = 4
-        u(4, 'version')
-        nt = u(8, 'tensor count')
-        nkv = u(8, 'kv count')
-        for _ in range(nkv):
-            string('key strlen')
-            value(u(4, 'value type'))
-        for _ in range(nt):
-            string('tensor name strlen')
-            nd = u(4, 'n_dims')
-            for _ in range(nd):
-                u(8, 'dim')
-            u(4, 'tensor type')
-            u(8, 'tensor offset')
-    except EOFError:
-        pass
-    return fields
-
-
 ABSURD = [0, 1 << 31, (1 << 32) - 1, 1 << 62, (1 << 64) - 1]
 
 
